@@ -32,7 +32,7 @@ demo: $(STAMP)
 	$(PY) -m synapse_nb.demo
 
 test: $(STAMP) browser
-	$(PY) -m pytest tests notebooks --nbval-lax-marked -p no:cacheprovider
+	$(PY) -m pytest tests -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not slow and not browser" -p no:cacheprovider
