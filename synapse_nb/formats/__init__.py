@@ -1,0 +1,1 @@
+"""Conversions between our raw dataset folder and YOLO / COCO, and shape conversion."""

@@ -1,0 +1,135 @@
+"""The raw dataset folder: our own on-disk form of a project (or part of one).
+
+Every conversion goes through it. Export from the backend writes one; the YOLO and COCO
+writers read one; the YOLO and COCO readers and the sample generator produce one, which
+the client then uploads as a project. Layout::
+
+    <root>/dataset.json              RawDataset without `root` (meta + items)
+    <root>/images/<dataset>/<name>   the image files, original file names kept
+
+Example:
+    >>> from synapse_nb.schemas import ClassMeta
+    >>> meta = RawMeta(project_name="shapes", classes=[ClassMeta(name="circle", shape="polygon")])
+    >>> RawDataset(meta=meta, items=[]).class_names()
+    ['circle']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from synapse_nb.schemas.project import ClassMeta, LabelObject, TagMeta
+
+MANIFEST = "dataset.json"
+
+
+class RawDatasetRef(BaseModel):
+    """A dataset of the project: its backend id (or a local sequence number) and name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    name: str
+
+
+class RawCollectionRef(BaseModel):
+    """A collection of the project: id and name (membership is on the items)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    name: str
+
+
+class RawMeta(BaseModel):
+    """Project-level facts: name, classes, tags, datasets, collections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: int | None = None
+    project_name: str
+    classes: list[ClassMeta] = Field(default_factory=list)
+    tags: list[TagMeta] = Field(default_factory=list)
+    datasets: list[RawDatasetRef] = Field(default_factory=list)
+    collections: list[RawCollectionRef] = Field(default_factory=list)
+    # Backend content version the export was made from (None for local data).
+    content_version: int | None = None
+
+
+class RawItem(BaseModel):
+    """One image and its annotation. ``image`` is relative to the raw root."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    name: str
+    dataset_id: int
+    image: str
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    tags: list[str] = Field(default_factory=list)
+    collections: list[int] = Field(default_factory=list)
+    objects: list[LabelObject] = Field(default_factory=list)
+    image_hash: str | None = None
+    # Set by an export made with a train/val split.
+    split: Literal["train", "val"] | None = None
+
+
+class RawDataset(BaseModel):
+    """A project (or the exported part of one) as a folder of images plus one manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    meta: RawMeta
+    items: list[RawItem] = Field(default_factory=list)
+    _root: Path | None = PrivateAttr(default=None)
+
+    @property
+    def root(self) -> Path:
+        """The folder this dataset lives in (set by :meth:`read` / :meth:`write`)."""
+        if self._root is None:
+            raise ValueError("this RawDataset is not on disk yet: call write(root) first")
+        return self._root
+
+    def attach(self, root: Path) -> RawDataset:
+        """Record that the images live under ``root`` (without writing anything)."""
+        self._root = Path(root).resolve()
+        return self
+
+    def image_path(self, item: RawItem) -> Path:
+        """Absolute path of an item's image."""
+        return self.root / item.image
+
+    def class_names(self) -> list[str]:
+        """Class names in meta order (the order YOLO class indices follow)."""
+        return [c.name for c in self.meta.classes]
+
+    def dataset_name(self, dataset_id: int) -> str:
+        """Name of a dataset by id."""
+        for ref in self.meta.datasets:
+            if ref.id == dataset_id:
+                return ref.name
+        raise KeyError(f"no dataset with id {dataset_id} in {self.meta.project_name!r}")
+
+    def write_manifest(self, root: Path | None = None) -> Path:
+        """Write ``dataset.json`` atomically (temp name, then rename) and attach ``root``."""
+        if root is not None:
+            self.attach(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.root / MANIFEST
+        tmp = target.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+        tmp.write_text(self.model_dump_json(), encoding="utf-8")
+        os.replace(tmp, target)
+        return target
+
+    @classmethod
+    def read(cls, root: Path) -> RawDataset:
+        """Read a raw dataset folder."""
+        root = Path(root)
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        return cls.model_validate(data).attach(root)
