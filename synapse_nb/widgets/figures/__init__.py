@@ -1,0 +1,1 @@
+"""Plotly figure builders (placeholder until the figures module lands)."""
