@@ -1,0 +1,303 @@
+"""TrainRun: what a running action logs through, without ever waiting on the backend.
+
+Calls (``log_metric``, ``log``, ``set_progress``, ``log_trials``, ``log_visualization``,
+``upload_file``) only append to an in-memory buffer; one background thread sends batches.
+When the backend is briefly unreachable the buffer keeps everything and the thread retries
+with backoff, so nothing is lost; ``flush()`` waits until the buffer is empty. In tuning,
+each trial's run carries its ``trial_id``, which is stamped on every metric,
+visualization and log line.
+
+Example:
+    >>> run = TrainRun(api=None, task_id=None)   # no backend: records are only echoed to logging
+    >>> run.log_metric("train", "box_loss", 1.5, epoch=0)
+    >>> run.flush()
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synapse_nb.errors import BackendError
+from synapse_nb.schemas.task import LogLine, MetricPoint, TrialTable, Visualization
+
+if TYPE_CHECKING:
+    from synapse_nb.api import Api
+
+log = logging.getLogger("synapse_nb.run")
+
+_MAX_BATCH = 1000
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _is_transient(exc: BackendError) -> bool:
+    # 0 = not reachable; 5xx = the server's trouble; 429 = slow down. All worth retrying.
+    return exc.status == 0 or exc.status >= 500 or exc.status == 429
+
+
+class TrainRun:
+    """Buffered, batched, retried logging of one task (or one trial of a task)."""
+
+    def __init__(
+        self,
+        api: Api | None,
+        task_id: int | None,
+        trial_id: str | None = None,
+        flush_interval: float = 0.5,
+        echo: bool = False,
+    ) -> None:
+        self.api = api
+        self.task_id = task_id
+        self.trial_id = trial_id
+        self.flush_interval = flush_interval
+        self.echo = echo
+        # Synapse compatibility: a tune() plugin sets where its trial's weights are written.
+        self.checkpoint_output: str | None = None
+        self._metrics: deque[MetricPoint] = deque()
+        self._logs: deque[LogLine] = deque()
+        self._visualizations: deque[Visualization] = deque()
+        self._files: dict[str, Path] = {}
+        self._progress: dict[str, tuple[float, float, float | None]] = {}
+        self._trials: TrialTable | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.sent_metrics = 0
+        self.last_error: str | None = None
+
+    # -- what actions call -----------------------------------------------------------------
+
+    def log_metric(self, category: str, key: str, value: float, *, epoch: int | None = None,
+                   step: int | None = None) -> None:
+        """Record one metric value (non-finite values become a warning log line)."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.log(f"metric {category}/{key} is not a number: {value!r}", level="WARNING")
+            return
+        if not math.isfinite(number):
+            self.log(f"metric {category}/{key} = {number} at epoch {epoch} (not sent: not finite)", level="WARNING")
+            return
+        point = MetricPoint(category=category, key=key, value=number, epoch=epoch, step=step,
+                            trial_id=self.trial_id, time=_now())
+        self._push(self._metrics, point)
+
+    def log_metrics(self, category: str, values: dict[str, float], *, epoch: int | None = None,
+                    step: int | None = None) -> None:
+        """Record several metrics of one category at once."""
+        for key, value in values.items():
+            self.log_metric(category, key, value, epoch=epoch, step=step)
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        """Record a log line (also sent to Python logging)."""
+        log.log(getattr(logging, level, logging.INFO), message)
+        line = LogLine(message=message[:20_000], level=level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
+                       trial_id=self.trial_id, time=_now())
+        self._push(self._logs, line)
+
+    def log_visualization(self, category: str, key: str, data: Any, epoch: int | None = None,
+                          kind: str = "plotly") -> None:
+        """Record a figure: a Plotly figure (or its dict) or an image reference."""
+        if hasattr(data, "to_plotly_json"):
+            data = data.to_plotly_json()
+            data = {"data": [dict(t) for t in data.get("data", [])], "layout": dict(data.get("layout", {}))}
+            import json
+
+            import plotly.utils
+
+            data = json.loads(json.dumps(data, cls=plotly.utils.PlotlyJSONEncoder))
+        viz = Visualization(category=category, key=key, kind=kind, data=data, epoch=epoch,
+                            trial_id=self.trial_id, time=_now())
+        self._push(self._visualizations, viz)
+
+    def log_trials(self, data: dict[str, Any] | None = None, *, trials: dict[str, dict[str, Any]] | None = None,
+                   base: list[str] | None = None, hyperparameters: list[str] | None = None,
+                   metrics: list[str] | None = None, best_trial: str = "") -> None:
+        """Record a trials-table snapshot (newest wins: snapshots are coalesced)."""
+        if data is not None:
+            table = TrialTable.model_validate(data)
+        else:
+            table = TrialTable(trials=trials or {}, base=base or ["status"], hyperparameters=hyperparameters or [],
+                               metrics=(metrics or [])[:4], best_trial=best_trial or "")
+        with self._lock:
+            self._trials = table
+        self._kick()
+
+    def set_progress(self, current: float, total: float, category: str, overall: float | None = None) -> None:
+        """Set a category's progress (coalesced: only the newest value is sent)."""
+        if total <= 0:
+            return
+        with self._lock:
+            self._progress[category] = (float(max(0.0, current)), float(total), overall)
+        self._kick()
+
+    def upload_file(self, rel_path: str, local_path: Path | str) -> None:
+        """Upload a task file in the background (e.g. the last checkpoint, for resume).
+
+        Later uploads of the same ``rel_path`` replace earlier ones still waiting.
+        """
+        with self._lock:
+            self._files[rel_path] = Path(local_path)
+        self._kick()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = 60.0) -> bool:
+        """Wait until everything buffered is sent; False if ``timeout`` passed first."""
+        if self.api is None or self.task_id is None:
+            self._drain_offline()
+            return True
+        self._kick()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._has_pending():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            self._idle.wait(timeout=min(0.2, remaining) if remaining is not None else 0.2)
+        return True
+
+    def close(self, timeout: float | None = 60.0) -> bool:
+        """Flush and stop the background thread."""
+        ok = self.flush(timeout)
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        return ok
+
+    def pending(self) -> int:
+        """Records waiting to be sent."""
+        with self._lock:
+            return (len(self._metrics) + len(self._logs) + len(self._visualizations) + len(self._files)
+                    + len(self._progress) + (1 if self._trials is not None else 0))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _has_pending(self) -> bool:
+        return self.pending() > 0 or not self._idle.is_set()
+
+    def _push(self, queue: deque[Any], record: Any) -> None:
+        with self._lock:
+            queue.append(record)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self.api is None or self.task_id is None:
+            if self.echo:
+                self._drain_offline()
+            return
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name=f"train-run-{self.task_id}", daemon=True)
+                    self._thread.start()
+        self._wake.set()
+
+    def _drain_offline(self) -> None:
+        with self._lock:
+            metrics, self._metrics = list(self._metrics), deque()
+            self._logs.clear()
+            self._visualizations.clear()
+            self._files.clear()
+            self._progress.clear()
+            self._trials = None
+        for m in metrics:
+            log.debug("metric %s/%s=%s epoch=%s trial=%s", m.category, m.key, m.value, m.epoch, m.trial_id)
+
+    def _loop(self) -> None:
+        backoff = 0.25
+        while True:
+            self._wake.wait(timeout=self.flush_interval)
+            self._wake.clear()
+            if self.pending() == 0:
+                self._idle.set()
+                if self._closed:
+                    return
+                continue
+            self._idle.clear()
+            try:
+                self._send_once()
+                backoff = 0.25
+                self.last_error = None
+            except BackendError as exc:
+                self.last_error = str(exc)
+                if not _is_transient(exc):
+                    log.error("the backend refused a batch of task %s: %s", self.task_id, exc)
+                    continue
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            if self.pending() == 0:
+                self._idle.set()
+
+    def _send_once(self) -> None:
+        """Send one batch of each kind. A batch is removed from the buffer only once sent."""
+        assert self.api is not None and self.task_id is not None
+        tasks = self.api.task
+        with self._lock:
+            metrics = [self._metrics[i] for i in range(min(_MAX_BATCH, len(self._metrics)))]
+        if metrics:
+            self._guard(lambda: tasks.log_metrics(self.task_id, metrics))
+            with self._lock:
+                for _ in metrics:
+                    self._metrics.popleft()
+            self.sent_metrics += len(metrics)
+        with self._lock:
+            lines = [self._logs[i] for i in range(min(_MAX_BATCH, len(self._logs)))]
+        if lines:
+            self._guard(lambda: tasks.log(self.task_id, lines))
+            with self._lock:
+                for _ in lines:
+                    self._logs.popleft()
+        while True:
+            with self._lock:
+                viz = self._visualizations[0] if self._visualizations else None
+            if viz is None:
+                break
+            self._guard(lambda: tasks.log_visualization(self.task_id, viz))
+            with self._lock:
+                self._visualizations.popleft()
+        with self._lock:
+            progress = dict(self._progress)
+        for category, (current, total, overall) in progress.items():
+            self._guard(lambda: tasks.set_progress(self.task_id, category, current, total, overall=overall))
+            with self._lock:
+                if self._progress.get(category) == (current, total, overall):
+                    del self._progress[category]
+        with self._lock:
+            table = self._trials
+        if table is not None:
+            self._guard(lambda: tasks.log_trials(self.task_id, table))
+            with self._lock:
+                if self._trials is table:
+                    self._trials = None
+        with self._lock:
+            files = dict(self._files)
+        for rel_path, local in files.items():
+            if local.is_file():
+                self._guard(lambda: tasks.upload_file(self.task_id, rel_path, local))
+            with self._lock:
+                if self._files.get(rel_path) == local:
+                    del self._files[rel_path]
+
+    @staticmethod
+    def _guard(call: Any) -> None:
+        """Run a client call, turning connection failures into BackendError(0) for retry."""
+        import httpx
+
+        try:
+            call()
+        except httpx.TransportError as exc:
+            raise BackendError(0, f"backend unreachable: {exc}") from exc
