@@ -42,6 +42,11 @@ class PipelineProgress:
         """The step now running."""
         return self._current
 
+    @property
+    def current_category(self) -> str | None:
+        """The category of the step now running."""
+        return self._category.get(self._current) if self._current else None
+
     def overall(self) -> float:
         """Overall progress in [0, 1]."""
         return min(1.0, sum(self._weight[n] * f for n, f in self._fraction.items()))

@@ -60,6 +60,8 @@ class TrainContext:
     # Facts for the experiment record, added by the steps (benchmark report, exports, ...).
     experiment: dict[str, Any] = field(default_factory=dict)
     progress: PipelineProgress | None = None
+    # The action running this context (set by BaseTrainAction), for steps that call back into it.
+    action: Any = None
 
     @property
     def client(self) -> Api:

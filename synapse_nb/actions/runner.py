@@ -1,0 +1,137 @@
+"""Run one task's train action, in whatever process the agent (or run_local) chose.
+
+It loads the task, builds the TrainState and the action, runs it with a TrainRun that
+reports to the backend, and finishes the task with its result — or fails it with the step
+that failed and why. Training mode and tuning mode both start here.
+
+Example:
+    >>> from synapse_nb.schemas.task import TaskRecord
+    >>> work_dir_for(TaskRecord(id=3, status="running", created_at="2026-01-01T00:00:00Z", retry_of=2)).name
+    'task-2'
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+from synapse_nb._home import sub_dir
+from synapse_nb.actions.resolve import resolve_action_class
+from synapse_nb.actions.train.action import BaseTrainAction
+from synapse_nb.actions.train.context import RuntimeContext
+from synapse_nb.actions.train.run import TrainRun
+from synapse_nb.errors import StepFailed
+from synapse_nb.schemas.task import TaskError, TaskRecord
+from synapse_nb.state import TrainState
+
+log = logging.getLogger(__name__)
+
+
+def task_state(record: TaskRecord) -> TrainState:
+    """The TrainState of a task, from its state or its Synapse payload."""
+    if record.state is not None:
+        return TrainState.model_validate(record.state)
+    assert record.payload is not None
+    return TrainState.from_action_payload(record.payload)
+
+
+def action_params(state: TrainState, record: TaskRecord | None = None) -> dict[str, Any]:
+    """The params an action is built with: the payload's params (plugin keys kept)."""
+    params = dict((record.payload or {}).get("params", {})) if record is not None and record.payload else {}
+    base = state.to_action_payload()["params"]
+    merged = {**base, **params}
+    merged["hyperparameter"] = {**state.hyperparameters_dict, **(params.get("hyperparameter") or {})}
+    merged["splits"] = state.train_val_split.model_dump()
+    if merged.get("checkpoint") is None and state.model_ref.kind != "pretrained":
+        merged["checkpoint"] = state.model
+    return merged
+
+
+def work_dir_for(record: TaskRecord) -> Path:
+    """The task's working folder; a retry works in its original's folder (to resume)."""
+    root_id = record.retry_of or record.id
+    return sub_dir("runs", f"task-{root_id}")
+
+
+def default_device() -> str:
+    """'cuda:0' where a GPU is visible to this process, else 'cpu'."""
+    try:
+        import torch
+
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] | None = None,
+                 work_dir: Path | None = None) -> dict[str, Any]:
+    """Run task ``task_id`` to the end and record its outcome; returns the result dict.
+
+    Errors are recorded on the task (status failed, the step and the traceback) and
+    re-raised, so the caller (the agent's Ray task) also sees them.
+    """
+    record = api.task.get(task_id)
+    run = TrainRun(api, task_id)
+    step: str | None = None
+    try:
+        state = task_state(record)
+        cls = action_cls or resolve_action_class(state, api)
+        runtime = RuntimeContext(task_id=task_id, api=api, run=run, work_dir=work_dir or work_dir_for(record),
+                                 state=state, device=default_device())
+        runtime.work_dir.mkdir(parents=True, exist_ok=True)
+        run.log(f"task {task_id}: {cls.__name__} on {runtime.device} in {runtime.work_dir}")
+        if state.is_tune:
+            from synapse_nb.actions.train.tune import run_tune
+
+            result = run_tune(cls, state, record, runtime)
+        else:
+            result = _run_training(cls, state, record, runtime)
+        run.flush()
+        api.task.set_status(task_id, "finished", result=result)
+        return result
+    except BaseException as exc:
+        step = exc.step if isinstance(exc, StepFailed) else None
+        message = exc.message if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
+        run.log(f"failed{f' in step {step}' if step else ''}: {message}", level="ERROR")
+        run.flush(timeout=10)
+        error = TaskError(step=step, message=message[:2000], traceback=traceback.format_exc()[-20_000:])
+        api.task.set_status(task_id, "failed", error=error)
+        raise
+    finally:
+        run.close(timeout=10)
+
+
+def _run_training(cls: type[BaseTrainAction[Any]], state: TrainState, record: TaskRecord,
+                  runtime: RuntimeContext) -> dict[str, Any]:
+    action = cls(action_params(state, record), runtime)
+    value = action.run()
+    return training_result(action, value)
+
+
+def training_result(action: BaseTrainAction[Any], value: Any) -> dict[str, Any]:
+    """The task result: the plugin's (typed) result, the model id and the experiment."""
+    from pydantic import BaseModel
+
+    ctx = action.context
+    info = dict(ctx.experiment.get("info") or {})
+    model = ctx.model or {}
+    if info:
+        info["model_id"] = model.get("id")
+        info["model_ids"] = [model["id"]] if model.get("id") else []
+        report = ctx.experiment.get("benchmark_report")
+        if report:
+            info["benchmark_report"] = {k: v for k, v in report.items() if k != "files"}
+    plugin_result = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return {
+        "model_id": model.get("id"),
+        "result": _jsonable(plugin_result),
+        "experiment": _jsonable(info) if info else None,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))

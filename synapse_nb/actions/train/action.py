@@ -1,0 +1,218 @@
+"""BaseTrainAction: write ``target_format`` and ``execute(data_path, checkpoint)``; the
+engine exports and converts the dataset, resolves the checkpoint, trains, benchmarks,
+exports and uploads, reporting everything to the backend.
+
+Two modes, as in the Synapse SDK: override ``execute`` (the engine wires the steps around
+it), or override ``setup_steps(registry)`` to run your own pipeline.
+
+Example:
+    >>> from pathlib import Path
+    >>> class Params(BaseTrainParams):
+    ...     epochs: int = 1
+    >>> class Action(BaseTrainAction[Params]):
+    ...     target_format = "yolo"
+    ...     def execute(self, data_path: Path, checkpoint: dict | None) -> dict:
+    ...         return {"weights_path": "runs/weights"}
+    >>> Action.params_model is Params
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from synapse_nb.actions.train.context import RuntimeContext, TrainContext
+from synapse_nb.actions.train.params import BaseTrainParams
+from synapse_nb.actions.train.progress import TrainProgressCategories
+from synapse_nb.errors import InputError, SynapseNBError
+from synapse_nb.steps.orchestrator import pipeline_progress, run_steps
+from synapse_nb.steps.registry import StepRegistry
+
+P = TypeVar("P", bound=BaseModel)
+
+TARGET_FORMATS = (None, "yolo", "coco")
+
+
+class BaseTrainAction(Generic[P]):
+    """Base class of train actions (plugins). See the module docstring for the two modes."""
+
+    action_name: ClassVar[str] = "train"
+    category: ClassVar[str] = "neural_net"
+    # 'yolo' -> data_path is dataset.yaml; 'coco' -> annotations.json; None -> the raw folder.
+    target_format: ClassVar[str | None] = None
+    params_model: ClassVar[type[BaseModel]] = BaseTrainParams
+    # When set, execute()'s return value is validated into it and kept as the task result.
+    result_model: ClassVar[type[BaseModel] | None] = None
+    # What the model learns; polygon/bitmap classes are converted to fit it.
+    task_type: ClassVar[str] = "object detection"
+    framework_name: ClassVar[str | None] = None
+    progress = TrainProgressCategories()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.target_format not in TARGET_FORMATS:
+            raise InputError(f"{cls.__name__}.target_format", f"one of {TARGET_FORMATS}", got=cls.target_format)
+        # BaseTrainAction[MyParams] -> params_model = MyParams, unless set explicitly.
+        if "params_model" not in cls.__dict__:
+            for base in getattr(cls, "__orig_bases__", ()):
+                args = typing.get_args(base)
+                if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+                    cls.params_model = args[0]
+                    break
+
+    def __init__(self, params: P | dict[str, Any], runtime: RuntimeContext) -> None:
+        if isinstance(params, BaseModel):
+            params = params.model_dump()
+        self.params: P = self.params_model.model_validate(params)  # type: ignore[assignment]
+        self.runtime = runtime
+        self.context: TrainContext = self.create_context()
+        self.context.action = self
+        self._autolog_cleanups: list[Any] = []
+
+    # -- what a plugin overrides -------------------------------------------------------------
+
+    def execute(self, data_path: Path, checkpoint: dict[str, Any] | None) -> Any:
+        """Train. ``data_path`` is dataset.yaml / annotations.json / the raw folder (per
+        ``target_format``), ``checkpoint`` a dict with path, category, id, name (or None).
+        Return a dict or a ``result_model`` instance; ``weights_path`` (a file or folder) is
+        uploaded as the model unless you called :meth:`create_model` yourself."""
+        raise NotImplementedError(f"{type(self).__name__} must implement execute(data_path, checkpoint)")
+
+    def setup_steps(self, registry: StepRegistry[TrainContext]) -> None:
+        """Register custom steps. Registering any replaces the automatic pipeline."""
+        return None
+
+    def create_context(self) -> TrainContext:
+        """Build the TrainContext the steps share (override to add state)."""
+        return TrainContext(params=self.params.model_dump(), runtime_ctx=self.runtime)
+
+    # Optional capabilities the built-in pipeline uses; a framework action overrides them.
+    def benchmark(self, context: TrainContext, speedtest: bool) -> dict[str, Any]:
+        """Evaluate the trained model on the val split; return the report as a dict."""
+        raise NotImplementedError
+
+    def export_model(self, context: TrainContext, formats: list[str]) -> dict[str, Path]:
+        """Export the trained model; return {format: file}."""
+        raise NotImplementedError
+
+    @classmethod
+    def supports(cls, capability: str) -> bool:
+        """Whether this action implements ``benchmark`` or ``export_model``."""
+        method = getattr(cls, capability, None)
+        return method is not None and getattr(method, "__qualname__", "").split(".")[0] != "BaseTrainAction"
+
+    # -- helpers for execute() ------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The backend client."""
+        return self.context.client
+
+    @property
+    def run_logger(self) -> Any:
+        """The task's TrainRun (log_metric, log, log_visualization, ...)."""
+        return self.runtime.run
+
+    def set_progress(self, current: float, total: float, category: str | None = None) -> None:
+        """Report progress of a category (default: the running step's category).
+
+        Progress of the running step's category also moves the overall progress.
+        """
+        progress = self.context.progress
+        if category is None or (progress is not None and progress.current_category == category):
+            self.context.set_progress(current, total)
+        else:
+            self.runtime.run.set_progress(current, total, category)
+
+    def get_dataset(self) -> dict[str, Any]:
+        """The exported dataset (after the export step): path, format, split, sizes."""
+        if not self.context.dataset:
+            from synapse_nb.steps.export import ExportDatasetStep
+
+            result = ExportDatasetStep().execute(self.context)
+            if not result.success:
+                raise SynapseNBError(result.error or "dataset export failed")
+        return self.context.dataset
+
+    def get_checkpoint(self) -> dict[str, Any] | None:
+        """The resolved checkpoint: {path, category ('base'|'trained'), id, name} or None."""
+        if self.context.checkpoint is None:
+            from synapse_nb.actions.train.checkpoint import resolve_checkpoint
+
+            self.context.checkpoint = resolve_checkpoint(self.context)
+        return self.context.checkpoint
+
+    def create_model(self, path: str | Path, **kwargs: Any) -> dict[str, Any]:
+        """Upload trained weights (a file or folder) to the model registry; returns the record."""
+        from synapse_nb.steps.upload import upload_model
+
+        record = upload_model(self.context, Path(path), **kwargs)
+        self.context.model = record
+        return record
+
+    def get_model(self, model_id: int) -> dict[str, Any]:
+        """A model record of the registry."""
+        return self.client.model.get(model_id).model_dump(mode="json")
+
+    def autolog(self, framework: str, model: Any = None) -> None:
+        """Log a framework's per-epoch metrics and progress automatically.
+
+        ``autolog('ultralytics', model)`` attaches callbacks to that model instance; without a
+        model, to every ultralytics model created afterwards during this run (through
+        ultralytics' callback registry; nothing is patched), removed when the run ends.
+        """
+        from synapse_nb.actions.train.autolog import enable_autolog
+
+        self._autolog_cleanups.append(enable_autolog(framework, self, model))
+
+    # -- running -------------------------------------------------------------------------------
+
+    def build_registry(self) -> StepRegistry[TrainContext]:
+        """The steps to run: the plugin's own, or the automatic pipeline."""
+        registry: StepRegistry[TrainContext] = StepRegistry()
+        self.setup_steps(registry)
+        if len(registry) == 0:
+            from synapse_nb.actions.train.pipeline import default_registry
+
+            registry = default_registry(self)
+        return registry
+
+    def run(self) -> Any:
+        """Run the pipeline; return the typed result (``result_model``) or execute()'s value."""
+        registry = self.build_registry()
+        run = self.runtime.run
+
+        def report(category: str, current: float, total: float, overall: float) -> None:
+            run.set_progress(current, total, category, overall=overall)
+
+        self.context.progress = pipeline_progress(registry, report)
+
+        def on_step(step: Any, event: str) -> None:
+            run.log(f"step {step.name}: {event}", level="ERROR" if event == "failed" else "INFO")
+
+        try:
+            run_steps(registry, self.context, self.context.progress, on_step)
+        finally:
+            for cleanup in reversed(self._autolog_cleanups):
+                cleanup()
+            self._autolog_cleanups.clear()
+        return self.context.result
+
+    def coerce_result(self, value: Any) -> Any:
+        """Validate execute()'s return value into ``result_model`` when one is declared."""
+        if self.result_model is None or value is None or isinstance(value, self.result_model):
+            return value
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        return self.result_model.model_validate(value)
+
+    @classmethod
+    def execute_takes_data(cls) -> bool:
+        """Whether execute() has the (data_path, checkpoint) signature or the bare one."""
+        params = list(inspect.signature(cls.execute).parameters)
+        return len(params) >= 3

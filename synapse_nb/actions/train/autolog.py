@@ -1,0 +1,59 @@
+"""autolog(framework): per-epoch metrics and progress logged without plugin code.
+
+For ultralytics the callbacks of :func:`synapse_nb.frameworks.ultralytics_yolo.attach_autolog`
+are attached to the model given, or — when none is given, as Synapse plugins call it before
+creating their model — added to ultralytics' default callback registry for the duration of
+the action and removed afterwards. Nothing is monkey-patched.
+
+Example:
+    >>> sorted(SUPPORTED)
+    ['ultralytics']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from synapse_nb.errors import InputError
+
+SUPPORTED = {"ultralytics"}
+
+
+class _ActionSink:
+    """Routes autolog's metrics and progress into the action's TrainRun and progress."""
+
+    def __init__(self, action: Any) -> None:
+        self._action = action
+
+    def log_metric(self, category: str, key: str, value: float, *, epoch: int | None = None,
+                   step: int | None = None) -> None:
+        self._action.runtime.run.log_metric(category, key, value, epoch=epoch, step=step)
+
+    def set_progress(self, current: float, total: float, category: str) -> None:
+        self._action.set_progress(current, total, category)
+
+
+def enable_autolog(framework: str, action: Any, model: Any = None) -> Callable[[], None]:
+    """Start autologging ``framework`` for ``action``; returns a function that stops it."""
+    if framework.lower() not in SUPPORTED:
+        raise InputError("framework", f"one of {sorted(SUPPORTED)}", got=framework)
+    from synapse_nb.frameworks.ultralytics_yolo import autolog_callbacks
+
+    callbacks = autolog_callbacks(_ActionSink(action))
+    if model is not None:
+        for event, fn in callbacks.items():
+            model.add_callback(event, fn)
+        return lambda: None
+    from ultralytics.utils.callbacks import base
+
+    for event, fn in callbacks.items():
+        base.default_callbacks.setdefault(event, []).append(fn)
+
+    def remove() -> None:
+        for event, fn in callbacks.items():
+            registered = base.default_callbacks.get(event, [])
+            if fn in registered:
+                registered.remove(fn)
+
+    return remove

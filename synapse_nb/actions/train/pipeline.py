@@ -1,0 +1,78 @@
+"""The automatic pipeline of a train action (when ``setup_steps`` registers nothing).
+
+``dataset`` in params -> export -> convert(target_format) -> train (execute) -> export model
+(when asked) -> benchmark (when enabled and the action can) -> upload. With ``data_path``
+in params, export and conversion are skipped.
+
+Example:
+    >>> from synapse_nb.steps.progress import PipelineProgress
+    >>> [name for name, _, _ in DEFAULT_WEIGHTS]
+    ['export_dataset', 'convert_dataset', 'train', 'export_model', 'benchmark', 'model_upload']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synapse_nb.errors import InputError
+from synapse_nb.steps.benchmark import BenchmarkStep
+from synapse_nb.steps.convert import ConvertDatasetStep
+from synapse_nb.steps.export import ExportDatasetStep
+from synapse_nb.steps.export_model import ExportModelStep
+from synapse_nb.steps.registry import StepRegistry
+from synapse_nb.steps.train import TrainStep
+from synapse_nb.steps.upload import UploadModelStep
+
+# (step, category, weight): the Synapse proportions (export 20, convert 0, train 75,
+# upload 5) plus ours; normalised over the steps present.
+DEFAULT_WEIGHTS = [
+    ("export_dataset", "dataset", 20.0),
+    ("convert_dataset", "dataset", 0.0),
+    ("train", "train", 75.0),
+    ("export_model", "export", 2.0),
+    ("benchmark", "benchmark", 5.0),
+    ("model_upload", "model_upload", 5.0),
+]
+
+
+def requested_exports(state: Any) -> list[str]:
+    """Export formats a state asks for."""
+    if state is None:
+        return []
+    return [fmt for fmt, on in (("onnx", state.export_onnx), ("tensorrt", state.export_tensorrt)) if on]
+
+
+def check_capabilities(action_cls: type, state: Any) -> None:
+    """Refuse, before any work, what the action can't do but the state asks for."""
+    if state is None:
+        return
+    if requested_exports(state) and not action_cls.supports("export_model"):
+        raise InputError("export_onnx", f"a plugin that can export models ({action_cls.__name__} cannot)",
+                         got=requested_exports(state))
+    if state.enable_speedtest and not action_cls.supports("benchmark"):
+        raise InputError("enable_speedtest", f"a plugin with a benchmark ({action_cls.__name__} has none)", got=True)
+
+
+def default_registry(action: Any) -> StepRegistry[Any]:
+    """The steps for ``action`` given its params and the task's state."""
+    ctx = action.context
+    state = ctx.state
+    check_capabilities(type(action), state)
+    registry: StepRegistry[Any] = StepRegistry()
+    has_data_path = bool(ctx.params.get("data_path"))
+    if ctx.params.get("dataset") and not has_data_path:
+        registry.register(ExportDatasetStep())
+        registry.register(ConvertDatasetStep(target_format=action.target_format))
+    elif not has_data_path and action.execute_takes_data():
+        raise InputError("dataset", "a project id (dataset) or a data_path to train on", got=None)
+    registry.register(TrainStep())
+    exports = requested_exports(state)
+    if exports:
+        registry.register(ExportModelStep(exports))
+    if state is not None and state.enable_benchmark:
+        if action.supports("benchmark"):
+            registry.register(BenchmarkStep(speedtest=state.enable_speedtest))
+        else:
+            action.runtime.run.log(f"{type(action).__name__} has no benchmark: evaluation skipped", level="WARNING")
+    registry.register(UploadModelStep())
+    return registry
