@@ -62,7 +62,11 @@ class RawMeta(BaseModel):
 
 
 class RawItem(BaseModel):
-    """One image and its annotation. ``image`` is relative to the raw root."""
+    """One image and its annotation.
+
+    ``image`` is relative to the raw root, or absolute for a dataset that the YOLO and COCO
+    readers reference in place (no copy of the user's images).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -102,8 +106,11 @@ class RawDataset(BaseModel):
         return self
 
     def image_path(self, item: RawItem) -> Path:
-        """Absolute path of an item's image."""
-        return self.root / item.image
+        """Absolute path of an item's image (an absolute ``item.image`` needs no root)."""
+        image = Path(item.image)
+        if image.is_absolute():
+            return image
+        return self.root / image
 
     def class_names(self) -> list[str]:
         """Class names in meta order (the order YOLO class indices follow)."""

@@ -1,0 +1,118 @@
+"""YOLO label lines: our objects to normalised text lines and back, and ultralytics' path rules.
+
+A detection line is ``class cx cy w h``; a segmentation line ``class x1 y1 x2 y2 ...``;
+every coordinate normalised by the image size and clipped to ``[0, 1]``.
+
+Example:
+    >>> from synapse_nb.schemas import LabelObject, Rectangle
+    >>> obj = LabelObject(class_name="car", geometry=Rectangle(x1=0, y1=0, x2=50, y2=25))
+    >>> object_line(obj, 0, "detect", 100, 100)
+    '0 0.25 0.125 0.5 0.25'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from synapse_nb.errors import InputError
+from synapse_nb.formats.shapes import bitmap_to_polygon, rectangle_to_polygon
+from synapse_nb.schemas.project import LabelObject, Polygon, Rectangle
+
+YoloTask = Literal["detect", "segment"]
+
+# What ultralytics accepts as an image (ultralytics.data.utils.IMG_FORMATS); anything else
+# in an images folder is ignored by its loader, so we refuse it up front instead.
+IMG_FORMATS = frozenset({"bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "pfm", "heic"})
+
+
+def label_path_for(image_path: str) -> str:
+    """The label file ultralytics looks for beside an image: last ``/images/`` -> ``/labels/``,
+    extension -> ``.txt`` (the rule of ``ultralytics.data.utils.img2label_paths``).
+
+    Example:
+        >>> label_path_for("/d/images/train/ds1/a.b.jpg")
+        '/d/labels/train/ds1/a.b.txt'
+    """
+    sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
+    return sb.join(image_path.rsplit(sa, 1)).rsplit(".", 1)[0] + ".txt"
+
+
+def _clip01(v: float) -> float:
+    return 0.0 if v < 0.0 else 1.0 if v > 1.0 else v
+
+
+def _fmt(v: float) -> str:
+    # Six significant digits: 0.01 px on a 10,000 px image, and short lines.
+    return f"{v:.6g}"
+
+
+def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, height: int) -> str | None:
+    """One label line for ``obj``, or ``None`` when nothing of it lies inside the image.
+
+    Detection takes the enclosing box of any shape; segmentation takes a polygon (a
+    rectangle gives its 4 corners, a bitmap its largest outline). Whether a shape may be
+    converted at all is decided before this is called (see ``shapes.convert_objects``).
+    """
+    geom = obj.geometry
+    if task == "detect":
+        x1, y1, x2, y2 = geom.bbox()
+        x1, x2 = _clip01(x1 / width), _clip01(x2 / width)
+        y1, y2 = _clip01(y1 / height), _clip01(y2 / height)
+        if x2 <= x1 or y2 <= y1:
+            return None
+        return f"{class_index} {_fmt((x1 + x2) / 2)} {_fmt((y1 + y2) / 2)} {_fmt(x2 - x1)} {_fmt(y2 - y1)}"
+    if isinstance(geom, Rectangle):
+        polygon = rectangle_to_polygon(geom)
+    elif isinstance(geom, Polygon):
+        polygon = geom
+    else:
+        polygon = bitmap_to_polygon(geom)
+    coords = []
+    xs, ys = set(), set()
+    for x, y in polygon.points:
+        nx, ny = _clip01(x / width), _clip01(y / height)
+        xs.add(nx)
+        ys.add(ny)
+        coords.append(f"{_fmt(nx)} {_fmt(ny)}")
+    if len(xs) < 2 or len(ys) < 2:  # clipped flat: the object lies outside the image
+        return None
+    return f"{class_index} " + " ".join(coords)
+
+
+def parse_label_file(path: Path, names: list[str], width: int, height: int) -> list[LabelObject]:
+    """Read a YOLO label file into objects in pixels: 5 values a box, 7+ (odd) a polygon.
+
+    A missing file means no objects (a background image, as ultralytics treats it).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    objects = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        where = f"label file {path}, line {lineno}"
+        try:
+            cls = int(float(parts[0]))
+            values = [float(v) for v in parts[1:]]
+        except ValueError:
+            raise InputError(where, "numbers: class then coordinates", got=line) from None
+        if not 0 <= cls < len(names):
+            raise InputError(where, f"a class index in 0..{len(names) - 1}", got=cls)
+        if len(values) == 4:
+            cx, cy, w, h = values
+            x1, y1 = (cx - w / 2) * width, (cy - h / 2) * height
+            x2, y2 = (cx + w / 2) * width, (cy + h / 2) * height
+            if x2 <= x1 or y2 <= y1:
+                raise InputError(where, "a box with positive width and height", got=line)
+            geometry: Rectangle | Polygon = Rectangle(x1=x1, y1=y1, x2=x2, y2=y2)
+        elif len(values) >= 6 and len(values) % 2 == 0:
+            geometry = Polygon(points=[(values[i] * width, values[i + 1] * height) for i in range(0, len(values), 2)])
+        else:
+            raise InputError(where, "4 box values or 3+ polygon points (keypoint labels are not supported)", got=line)
+        objects.append(LabelObject(class_name=names[cls], geometry=geometry))
+    return objects

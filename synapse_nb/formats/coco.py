@@ -1,0 +1,134 @@
+"""Raw dataset <-> COCO instances JSON.
+
+Written layout (original file names kept)::
+
+    <dest>/images/<dataset>/<name>
+    <dest>/annotations.json                  every item
+    <dest>/annotations_train.json            only when items carry a split
+    <dest>/annotations_val.json
+
+Categories are numbered 1..N in the project's class order; boxes are ``[x, y, w, h]``;
+polygons are segmentation lists, bitmaps compressed RLE, rectangles carry an empty
+segmentation. ``file_name`` is relative to ``<dest>/images``.
+
+Example:
+    >>> path = write_coco(raw, Path("/tmp/shapes-coco"))  # doctest: +SKIP
+    >>> from pycocotools.coco import COCO                 # doctest: +SKIP
+    >>> len(COCO(str(path)).getImgIds()) == len(raw.items)  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from synapse_nb.formats._checks import check_names, check_objects, check_sources, resolve_classes
+from synapse_nb.formats._coco_read import CROWD_TAG, read_coco
+from synapse_nb.formats._files import Linker, check_new_folder, staged_folder
+from synapse_nb.formats.raw import RawDataset, RawItem
+from synapse_nb.formats.shapes import bitmap_area, polygon_area
+from synapse_nb.schemas.project import Bitmap, LabelObject, Polygon
+
+__all__ = ["ANNOTATIONS", "CROWD_TAG", "coco_documents", "read_coco", "write_coco"]
+
+ANNOTATIONS = "annotations.json"
+
+
+def _annotation(obj: LabelObject, ann_id: int, image_id: int, category_id: int) -> dict[str, Any] | None:
+    geom = obj.geometry
+    x1, y1, x2, y2 = geom.bbox()
+    if x2 <= x1 or y2 <= y1:
+        return None  # an empty mask has no box; COCO tools reject zero-size boxes
+    segmentation: Any
+    if isinstance(geom, Polygon):
+        segmentation = [[round(c, 3) for point in geom.points for c in point]]
+        area = polygon_area(geom)
+    elif isinstance(geom, Bitmap):
+        segmentation = {"size": list(geom.size), "counts": geom.counts}
+        area = float(bitmap_area(geom))
+    else:
+        segmentation = []
+        area = (x2 - x1) * (y2 - y1)
+    return {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "bbox": [round(x1, 3), round(y1, 3), round(x2 - x1, 3), round(y2 - y1, 3)],
+        "area": round(area, 3),
+        "iscrowd": 1 if CROWD_TAG in obj.tags else 0,
+        "segmentation": segmentation,
+    }
+
+
+def coco_documents(raw: RawDataset, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The COCO JSON documents of ``raw`` restricted to the classes ``names``, by file name:
+    ``annotations.json`` always, ``annotations_train.json`` / ``annotations_val.json`` when
+    any item carries a split. Annotation ids are stable: they follow item and object order.
+
+    Example:
+        >>> docs = coco_documents(raw, raw.class_names())  # doctest: +SKIP
+        >>> sorted(docs)  # doctest: +SKIP
+        ['annotations.json', 'annotations_train.json', 'annotations_val.json']
+    """
+    category = {name: i + 1 for i, name in enumerate(names)}
+    categories = [{"id": i, "name": name, "supercategory": ""} for name, i in category.items()]
+    images: list[tuple[RawItem, dict[str, Any], list[dict[str, Any]]]] = []
+    ann_id = 0
+    for item in raw.items:
+        record = {"id": item.id, "file_name": f"{raw.dataset_name(item.dataset_id)}/{item.name}", "width": item.width, "height": item.height}
+        anns = []
+        for obj in item.objects:
+            if obj.class_name not in category:
+                continue
+            ann_id += 1
+            ann = _annotation(obj, ann_id, item.id, category[obj.class_name])
+            if ann is not None:
+                anns.append(ann)
+        images.append((item, record, anns))
+
+    def document(selected: list[tuple[RawItem, dict[str, Any], list[dict[str, Any]]]]) -> dict[str, Any]:
+        return {
+            "info": {"description": raw.meta.project_name, "version": str(raw.meta.content_version or "")},
+            "licenses": [],
+            "images": [record for _, record, _ in selected],
+            "annotations": [a for _, _, anns in selected for a in anns],
+            "categories": categories,
+        }
+
+    docs = {ANNOTATIONS: document(images)}
+    if any(item.split is not None for item, _, _ in images):
+        for side in ("train", "val"):
+            docs[f"annotations_{side}.json"] = document([entry for entry in images if entry[0].split == side])
+    return docs
+
+
+def write_coco(raw: RawDataset, dest: Path, classes: list[str] | None = None, link: bool = True) -> Path:
+    """Write ``raw`` as a COCO dataset in the new or empty folder ``dest``; return ``annotations.json``.
+
+    ``classes`` selects classes (default all; an unknown name is an error listing the
+    project's classes); other classes' objects are left out. Every shape is kept as it is
+    (COCO holds boxes, polygons and masks). Images are hard links to the source files
+    (copies across devices, or with ``link=False``). The export is built beside ``dest``
+    and renamed into place: it is complete or absent.
+
+    Example:
+        >>> write_coco(raw, Path("/tmp/shapes-coco"), classes=["circle", "square"])  # doctest: +SKIP
+        PosixPath('/tmp/shapes-coco/annotations.json')
+    """
+    names = resolve_classes(raw, classes)
+    check_objects(raw, names, task=None, convert=True)
+    datasets = check_names(raw)
+    check_sources(raw)
+    dest = check_new_folder("dest", dest)
+    linker = Linker(link)
+    with staged_folder(dest) as stage:
+        for ds_name in sorted({datasets[item.dataset_id] for item in raw.items}):
+            (stage / "images" / ds_name).mkdir(parents=True)
+        for item in raw.items:
+            linker.place(raw.image_path(item), stage / "images" / datasets[item.dataset_id] / item.name)
+        for file_name, doc in coco_documents(raw, names).items():
+            (stage / file_name).write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+    return dest / ANNOTATIONS
