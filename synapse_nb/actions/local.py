@@ -1,0 +1,43 @@
+"""run_local: run a train action in this process, reported to the backend as a task.
+
+For plugin authors iterating in a notebook: no agent and no Ray, the same export, progress,
+logs, metrics and model upload as a real task, visible in the dashboard.
+
+Example:
+    >>> from synapse_nb.actions import run_local
+    >>> callable(run_local)
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synapse_nb.actions.resolve import as_action_class
+from synapse_nb.schemas.task import TaskCreate
+
+
+def run_local(action: Any, params: dict[str, Any], api: Any = None) -> Any:
+    """Run ``action`` (a BaseTrainAction subclass or a train() function) with ``params``.
+
+    ``params`` are the action's params as in a Synapse payload (``dataset`` = project id,
+    ``hyperparameter``, ``checkpoint``, plugin fields...). Returns the action's result: the
+    ``result_model`` instance when the action declares one, else execute()'s value. The
+    task (``api.task.get(...)``) holds progress, logs, metrics and the model.
+    """
+    from synapse_nb.actions.runner import execute_task
+
+    if api is None:
+        from synapse_nb.api import Api
+
+        api = Api.from_env()
+    action_cls = as_action_class(action, field="action")
+    payload_params = {"hyperparameter": {}, **params}
+    payload_params.setdefault("plugin", f"{action_cls.__module__}:{action_cls.__qualname__}")
+    record = api.task.create(TaskCreate(payload={"action": "train", "params": payload_params}, autostart=False))
+    api.task.set_status(record.id, "running")
+    result = execute_task(api, record.id, action_cls=action_cls)
+    run_result = result.get("result")
+    if action_cls.result_model is not None and isinstance(run_result, dict):
+        return action_cls.result_model.model_validate(run_result)
+    return run_result
