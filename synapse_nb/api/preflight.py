@@ -1,0 +1,142 @@
+"""Checks a TrainState against the backend before it becomes a task.
+
+Everything that can be known before training starts is checked here, so a mistake costs a
+second, not an hour: the agent, the project, the classes (unknown ones dropped with a
+warning; none left is an error), the model (a misspelled one lists the models that exist),
+the YAML hyperparameters and searched names (against the framework's own parameters), the
+tune metric, the split (no empty side, no leakage), shape conversion, and TensorRT/GPU
+availability on the chosen agent.
+
+Example:
+    >>> from synapse_nb.api.preflight import check_state
+    >>> callable(check_state)
+    True
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from synapse_nb.errors import InputError, NotFoundError
+from synapse_nb.state import TrainState
+
+
+def _agent(api: Any, state: TrainState) -> Any:
+    agent_id = state.agent_id or api.agent.local()
+    try:
+        agent = api.agent.get(agent_id)
+    except NotFoundError:
+        known = [f"{a.id} ({a.name}, {a.status})" for a in api.agent.list()]
+        raise InputError("agent_id", f"an agent that exists: {known}", got=agent_id) from None
+    if agent.status != "online":
+        raise InputError("agent_id", "an online agent", got=f"{agent.id} ({agent.name}) is {agent.status}",
+                         hint="start it with `synapse-nb agent`")
+    return agent
+
+
+def _classes(project: Any, state: TrainState) -> list[str] | None:
+    names = project.class_names()
+    if state.classes is None:
+        if not names:
+            raise InputError("classes", "a project with at least one class", got=[])
+        return None
+    unknown = [c for c in state.classes if c not in names]
+    kept = [c for c in state.classes if c in names]
+    if not kept:
+        raise InputError("classes", f"at least one class of project {project.name!r}: {names}", got=state.classes)
+    if unknown:
+        warnings.warn(f"classes not in project {project.name!r} are ignored: {unknown}", UserWarning, stacklevel=4)
+    return kept
+
+
+def _framework(state: TrainState, api: Any) -> Any:
+    """The framework the state trains with, or None for a custom plugin."""
+    from synapse_nb.frameworks import get_framework, resolve_model
+
+    if state.plugin and ":" in state.plugin:
+        return None
+    ref = state.model_ref
+    if ref.kind == "pretrained":
+        info = resolve_model(str(state.model))
+        return get_framework(info.framework)
+    if ref.kind == "model_id":
+        try:
+            record = api.model.get(ref.model_id)
+        except NotFoundError:
+            raise InputError("model", "a model id of the registry", got=ref.model_id) from None
+        return get_framework(record.framework)
+    return get_framework(state.plugin) if state.plugin else None
+
+
+def _shapes(project: Any, classes: list[str] | None, state: TrainState, framework: Any) -> None:
+    if state.convert_class_shapes or framework is None:
+        return
+    task_type = framework.task_type_of(state.model) if hasattr(framework, "task_type_of") else "object detection"
+    fits = {"object detection": {"rectangle"}, "instance segmentation": {"polygon", "bitmap"}}.get(task_type)
+    if not fits:
+        return
+    wanted = set(classes or project.class_names())
+    mismatched = [c.name for c in project.classes if c.name in wanted and c.shape not in fits]
+    if mismatched:
+        raise InputError("convert_class_shapes", f"True, or only {sorted(fits)} classes for {task_type}",
+                         got=False, hint=f"classes that would need conversion: {mismatched}")
+
+
+def _tuning(state: TrainState, framework: Any) -> None:
+    if not state.is_tune or framework is None:
+        return
+    assert state.search_space is not None and state.tune_config is not None
+    framework.validate_hyperparameters({**state.hyperparameters_dict, **_search_defaults(state)})
+    metrics = getattr(framework, "tune_metrics", None)
+    if metrics and state.tune_config.metric not in metrics:
+        raise InputError("tune_config.metric", f"a metric the {framework.name} framework reports: {list(metrics)}",
+                         got=state.tune_config.metric)
+
+
+def _search_defaults(state: TrainState) -> dict[str, Any]:
+    """One sample of every searched parameter, to validate the names and types."""
+    assert state.search_space is not None
+    values: dict[str, Any] = {}
+    for param in state.search_space.root:
+        options = getattr(param, "options", None)
+        values[param.name] = options[0] if options else getattr(param, "min", getattr(param, "mean", None))
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _resources(agent: Any, state: TrainState) -> None:
+    resources = agent.resources or {}
+    if state.export_tensorrt and not resources.get("tensorrt"):
+        raise InputError("export_tensorrt", f"an agent with TensorRT (agent {agent.name!r} has none)", got=True,
+                         hint=resources.get("tensorrt_reason") or "TensorRT needs an NVIDIA GPU and the tensorrt package")
+    gpus = float(resources.get("GPU", 0) or 0)
+    if state.num_gpus and state.num_gpus > gpus:
+        raise InputError("num_gpus", f"at most the {gpus:g} GPUs of agent {agent.name!r}", got=state.num_gpus)
+    cpus = float(resources.get("CPU", 0) or 0)
+    if state.num_cpus and cpus and state.num_cpus > cpus:
+        raise InputError("num_cpus", f"at most the {cpus:g} CPUs of agent {agent.name!r}", got=state.num_cpus)
+
+
+def check_state(api: Any, state: TrainState) -> TrainState:
+    """Validate ``state`` against the backend; return it with ``agent_id`` and ``classes`` settled."""
+    agent = _agent(api, state)
+    updates: dict[str, Any] = {"agent_id": agent.id}
+    framework = _framework(state, api)
+    if framework is not None and state.hyperparameters:
+        framework.validate_hyperparameters(state.hyperparameters_dict)
+    _tuning(state, framework)
+    _resources(agent, state)
+    if state.project_id is not None:
+        try:
+            project = api.project.get(state.project_id)
+        except NotFoundError:
+            raise InputError("project_id", "a project that exists", got=state.project_id) from None
+        classes = _classes(project, state)
+        if classes is not None:
+            updates["classes"] = classes
+        _shapes(project, classes, state, framework)
+        items = api.item.all(state.project_id)
+        if not items:
+            raise InputError("project_id", "a project with items", got=f"{project.name!r} is empty")
+        state.train_val_split.split(items)
+    return state.model_copy(update=updates)
