@@ -43,7 +43,10 @@ class TaskCreate(_Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> TaskCreate:
-        if (self.state is None) == (self.payload is None):
+        if self.state is not None and self.payload is not None:
+            raise ValueError("give only one of 'state' (a TrainState) and 'payload' (a Synapse action payload)")
+        # A retry may leave both out: the backend copies them from the task it re-runs.
+        if self.state is None and self.payload is None and self.retry_of is None:
             raise ValueError("give exactly one of 'state' (a TrainState) and 'payload' (a Synapse action payload)")
         return self
 
@@ -110,8 +113,13 @@ class LogLine(_Strict):
 
 
 class MetricPoint(_Strict):
-    """One metric value. In tuning, ``trial_id`` names the trial that logged it."""
+    """One metric value. In tuning, ``trial_id`` names the trial that logged it.
 
+    ``seq`` is assigned by the backend, increasing per task: a live reader asks only for
+    points after the last ``seq`` it has seen.
+    """
+
+    seq: int | None = None
     category: str = Field(min_length=1, max_length=100)
     key: str = Field(min_length=1, max_length=200)
     value: float

@@ -1,0 +1,19 @@
+"""The backend's HTTP routes, one module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from synapse_nb.server.routes import agents, collections, items, models, projects, system, task_files, task_reports, tasks
+
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    projects.router,
+    items.router,
+    collections.router,
+    agents.router,
+    tasks.router,
+    task_reports.router,
+    task_files.router,
+    models.router,
+)

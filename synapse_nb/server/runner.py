@@ -1,0 +1,178 @@
+"""Running the backend: in the foreground (``synapse-nb serve``, ``python -m
+synapse_nb.server``), as the embedded background process ``Api.from_env()`` starts, or in a
+thread of this process (tests, benchmarks).
+
+The port is bound before the server starts (port 0 picks a free one), and the URL and pid
+are written to ``<home>/server/server.json`` atomically once the server accepts requests,
+so a client that finds the file can talk to the server at once.
+
+Example:
+    >>> import tempfile, pathlib, httpx
+    >>> with BackgroundServer(ServerConfig(home=pathlib.Path(tempfile.mkdtemp()), port=0)) as server:
+    ...     httpx.get(server.url + "/health").json()
+    {'status': 'ok'}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from synapse_nb.server.config import ServerConfig
+
+log = logging.getLogger("synapse_nb.server")
+
+START_TIMEOUT = 30.0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1"  # bound everywhere; this machine reaches it on loopback
+    return f"http://{shown}:{port}"
+
+
+def write_info(path: Path, data: dict[str, Any]) -> None:
+    """Write ``server.json`` atomically (temporary name, then rename), readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out)
+    os.replace(tmp, path)
+
+
+def read_info(path: Path) -> dict[str, Any] | None:
+    """The contents of ``server.json``, or None if absent or unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Uvicorn:
+    """A uvicorn server for ``config`` on a socket bound now."""
+
+    def __init__(self, config: ServerConfig, log_level: str = "warning") -> None:
+        import uvicorn
+
+        from synapse_nb.server.app import create_app
+
+        self.config = config
+        self.socket = _bind(config.host, config.port)
+        self.port = self.socket.getsockname()[1]
+        self.url = _url(config.host, self.port)
+        self.app = create_app(config)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30)
+        )
+
+    def run(self) -> None:
+        try:
+            self.server.run(sockets=[self.socket])
+        finally:
+            self.socket.close()
+
+
+def serve(config: ServerConfig, owner_pid: int | None = None, info_file: bool = True, log_level: str = "warning") -> None:
+    """Run the backend in this thread until stopped (Ctrl-C, SIGTERM, or the owner exiting).
+
+    With ``owner_pid`` the backend stops when that process ends: the embedded backend lives
+    as long as the notebook kernel (or script) that started it, and no longer.
+    """
+    runner = _Uvicorn(config, log_level=log_level)
+    info = {
+        "url": runner.url,
+        "pid": os.getpid(),
+        "host": config.host,
+        "port": runner.port,
+        "home": str(config.home),
+        "owner_pid": owner_pid,
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
+
+    def announce() -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not runner.server.started and not runner.server.should_exit and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if runner.server.started and info_file:
+            write_info(config.info_path, info)
+        print(f"synapse_nb backend serving at {runner.url} (home {config.home})", flush=True)
+        while owner_pid is not None and not runner.server.should_exit:
+            if not _pid_alive(owner_pid):
+                log.warning("owner process %s ended; stopping the embedded backend", owner_pid)
+                runner.server.should_exit = True
+            time.sleep(0.5)
+
+    threading.Thread(target=announce, name="synapse-nb-announce", daemon=True).start()
+    try:
+        runner.run()
+    finally:
+        if info_file:
+            current = read_info(config.info_path)
+            if current is not None and current.get("pid") == os.getpid():
+                config.info_path.unlink(missing_ok=True)
+
+
+class BackgroundServer:
+    """The backend served from a thread of this process: ``with BackgroundServer(cfg) as s: s.url``."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._runner = _Uvicorn(config)
+        self.config = config
+        self.url = self._runner.url
+        self._thread = threading.Thread(target=self._runner.run, name="synapse-nb-backend", daemon=True)
+
+    @property
+    def token(self) -> str:
+        """The bearer token of this backend."""
+        return self.config.token_path.read_text(encoding="utf-8").strip()
+
+    def start(self) -> BackgroundServer:
+        """Start serving; returns once requests are accepted."""
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._runner.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the backend for {self.config.home} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread (and its database connections) to end."""
+        self._runner.server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
