@@ -1,0 +1,217 @@
+"""COCO metrics of a model's detections on the val split, computed by pycocotools' COCOeval.
+
+The same function scores the PyTorch model and its ONNX export, so the two are compared on
+equal terms. mAP, AP50, AP75 and the small/medium/large APs are COCOeval's own ``stats``;
+per-class APs and the PR curves are read from its accumulated precision array; the best-F1
+operating point is computed from its per-image matches (see :mod:`.curves`).
+
+Example:
+    >>> gt = {"images": [{"id": 1, "width": 100, "height": 100}],
+    ...       "categories": [{"id": 1, "name": "cat"}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 50]}]}
+    >>> dets = [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 50], "score": 0.9}]
+    >>> report = evaluate_detections(gt, dets)
+    >>> report.map, report.f1, report.confidence_threshold
+    (1.0, 1.0, 0.9)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from synapse_nb.benchmark import _coco_data
+from synapse_nb.benchmark.curves import MAX_CURVE_POINTS, best_f1, downsample, matches_at_iou
+from synapse_nb.errors import InputError
+
+# pycocotools divides by (tp + fp + eps), so a perfect score reads 0.9999999999999998;
+# reported APs are rounded to this many decimals (the raw values stay in ``stats``).
+DECIMALS = 10
+
+__all__ = ["ClassAP", "EvaluationCounts", "EvaluationReport", "PRCurve", "PRCurves", "evaluate_detections"]
+
+
+class ClassAP(BaseModel):
+    """One class's AP. ``ap``/``ap50`` are None when the val split has no object of the class."""
+
+    class_name: str
+    category_id: int
+    ap: float | None = Field(description="AP averaged over IoU 0.50:0.95")
+    ap50: float | None = Field(description="AP at IoU 0.50")
+    num_gt: int = Field(ge=0, description="ground-truth objects (crowd regions excluded)")
+    num_det: int = Field(ge=0, description="detections submitted for this class")
+
+
+class PRCurve(BaseModel):
+    """Precision at recall points (IoU 0.50), as COCOeval interpolates it for AP."""
+
+    name: str
+    category_id: int | None = None
+    recall: list[float] = Field(max_length=MAX_CURVE_POINTS)
+    precision: list[float] = Field(max_length=MAX_CURVE_POINTS)
+
+
+class PRCurves(BaseModel):
+    """Per-class curves plus the mean over classes (whose area is AP50)."""
+
+    overall: PRCurve
+    per_class: list[PRCurve] = Field(default_factory=list)
+
+
+class EvaluationCounts(BaseModel):
+    images: int = Field(ge=0)
+    gt_objects: int = Field(ge=0, description="non-crowd ground-truth objects")
+    detections: int = Field(ge=0)
+
+
+class EvaluationReport(BaseModel):
+    """COCO metrics of one model on one split.
+
+    ``precision``, ``recall`` and ``f1`` are taken at ``confidence_threshold``, the score
+    threshold with the best F1 at IoU 0.50, pooling the detections of every class
+    (micro-averaged) as matched by pycocotools (at most 100 detections per image and class).
+    ``confidence_threshold`` is None when no detection matches any object. APs are
+    COCOeval's, rounded to ``DECIMALS`` places; ``stats`` keeps its raw numbers.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    iou_type: Literal["bbox", "segm"] = "bbox"
+    map: float = Field(description="mAP averaged over IoU 0.50:0.95")
+    map50: float
+    map75: float
+    map_small: float | None = Field(default=None, description="None when no object is small (area < 32^2)")
+    map_medium: float | None = None
+    map_large: float | None = None
+    precision: float = Field(ge=0.0, le=1.0)
+    recall: float = Field(ge=0.0, le=1.0)
+    f1: float = Field(ge=0.0, le=1.0)
+    confidence_threshold: float | None = None
+    per_class: list[ClassAP]
+    pr_curve: PRCurves
+    counts: EvaluationCounts
+    primary_metric: Literal["map"] = "map"
+    summary_text: str = Field(default="", description="what pycocotools printed while evaluating")
+    stats: list[float] = Field(default_factory=list, description="COCOeval.stats, -1 where undefined")
+
+    def metrics(self) -> dict[str, float | None]:
+        """The headline numbers as a flat dict (for experiment_info's evaluation_metrics).
+
+        Example:
+            >>> report.metrics()["map50"]  # doctest: +SKIP
+            0.93
+        """
+        keys = ("map", "map50", "map75", "map_small", "map_medium", "map_large", "precision", "recall", "f1", "confidence_threshold")
+        return {key: getattr(self, key) for key in keys}
+
+
+def evaluate_detections(
+    ground_truth: dict[str, Any] | Path | str,
+    detections: list[dict[str, Any]],
+    iou_type: Literal["bbox", "segm"] = "bbox",
+) -> EvaluationReport:
+    """Score COCO detection results against COCO ground truth with pycocotools' COCOeval.
+
+    ``ground_truth`` is a COCO dict or the path of a COCO JSON file (e.g. the val split
+    written by ``synapse_nb.formats.coco.write_coco``); ``detections`` are COCO results
+    ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}`` (``segmentation`` instead
+    of ``bbox`` for ``iou_type='segm'``). No detections give zeros. Detections for image or
+    category ids the ground truth lacks, and ground truth without annotations, raise
+    :class:`~synapse_nb.errors.InputError` before anything is computed. Neither input is
+    modified. pycocotools' printout is captured into ``report.summary_text``.
+
+    Example:
+        >>> gt = {"images": [{"id": 7, "width": 64, "height": 64}],
+        ...       "categories": [{"id": 3, "name": "dog"}],
+        ...       "annotations": [{"image_id": 7, "category_id": 3, "bbox": [0, 0, 20, 20]}]}
+        >>> evaluate_detections(gt, []).map
+        0.0
+    """
+    if iou_type not in ("bbox", "segm"):
+        raise InputError("iou_type", "'bbox' or 'segm'", got=iou_type)
+    gt_data = _coco_data.normalize_ground_truth(_coco_data.load_ground_truth(ground_truth), iou_type)
+    prepared = _coco_data.check_detections(detections, gt_data, iou_type)
+
+    from pycocotools.cocoeval import COCOeval
+
+    printed = io.StringIO()
+    coco_gt = _coco_data.build_coco(gt_data, printed)
+    coco_dt = _coco_data.build_coco(_coco_data.results_dataset(gt_data, prepared), printed)
+    evaluator = COCOeval(coco_gt, coco_dt, iouType=iou_type)
+    with contextlib.redirect_stdout(printed):
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return _report(evaluator, gt_data, prepared, iou_type, printed.getvalue())
+
+
+def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: Literal["bbox", "segm"], printed: str) -> EvaluationReport:
+    stats = [float(s) for s in evaluator.stats]
+    params = evaluator.params
+    # precision[T, R, K, A, M]: IoU thresholds x recall thresholds x classes x areas x maxDets;
+    # area 0 is "all", the last maxDets entry is 100, IoU index 0 is 0.50.
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]
+    iou50 = int(np.argmin(np.abs(np.asarray(params.iouThrs) - 0.5)))
+    recall_points = np.round(np.asarray(params.recThrs, dtype=float), 6)
+
+    names = {cat["id"]: str(cat.get("name", cat["id"])) for cat in gt_data["categories"]}
+    num_gt = Counter(ann["category_id"] for ann in gt_data["annotations"] if not ann["iscrowd"])
+    num_det = Counter(det["category_id"] for det in detections)
+    per_class: list[ClassAP] = []
+    curves: list[PRCurve] = []
+    valid_curves: list[np.ndarray] = []
+    for k, category_id in enumerate(params.catIds):
+        all_iou = precision[:, :, k]
+        at50 = precision[iou50, :, k]
+        has_gt = bool((all_iou > -1).any())
+        per_class.append(
+            ClassAP(
+                class_name=names[category_id],
+                category_id=category_id,
+                ap=_round(float(all_iou[all_iou > -1].mean())) if has_gt else None,
+                ap50=_round(float(at50[at50 > -1].mean())) if has_gt else None,
+                num_gt=num_gt.get(category_id, 0),
+                num_det=num_det.get(category_id, 0),
+            )
+        )
+        if has_gt:
+            valid_curves.append(at50)
+            r, p = downsample(recall_points, np.round(at50, 6))
+            curves.append(PRCurve(name=names[category_id], category_id=category_id, recall=r, precision=p))
+    overall = np.mean(valid_curves, axis=0) if valid_curves else np.zeros_like(recall_points)
+    r, p = downsample(recall_points, np.round(overall, 6))
+
+    scores, is_tp, total_gt = matches_at_iou(evaluator.evalImgs, params.areaRng[0], iou_index=iou50)
+    point = best_f1(scores, is_tp, total_gt)
+
+    def area_ap(value: float) -> float | None:
+        return None if value < 0 else _round(value)  # COCOeval's -1: no object in that area range
+
+    return EvaluationReport(
+        iou_type=iou_type,
+        map=_round(max(stats[0], 0.0)),
+        map50=_round(max(stats[1], 0.0)),
+        map75=_round(max(stats[2], 0.0)),
+        map_small=area_ap(stats[3]),
+        map_medium=area_ap(stats[4]),
+        map_large=area_ap(stats[5]),
+        precision=point.precision,
+        recall=point.recall,
+        f1=point.f1,
+        confidence_threshold=point.confidence,
+        per_class=per_class,
+        pr_curve=PRCurves(overall=PRCurve(name="all classes", recall=r, precision=p), per_class=curves),
+        counts=EvaluationCounts(images=len(gt_data["images"]), gt_objects=sum(num_gt.values()), detections=len(detections)),
+        summary_text=printed,
+        stats=stats,
+    )
+
+
+def _round(value: float) -> float:
+    return round(value, DECIMALS)
