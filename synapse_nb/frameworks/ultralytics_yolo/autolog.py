@@ -1,0 +1,163 @@
+"""Per-epoch metrics from ultralytics training, through its callbacks (nothing is patched).
+
+:func:`attach_epoch_callbacks` adds two callbacks to a ``YOLO`` instance and calls each
+:class:`YoloEpochCallback` once per trained epoch with ``(epoch, metrics, trainer)``;
+:func:`attach_autolog` is that hook sending every value to a :class:`MetricSink`.
+
+``metrics`` maps ``"category/key"`` to a finite float:
+
+* ``train/<loss>`` for every name in ``trainer.loss_names`` (three for detection, more for
+  segmentation and pose: nothing assumes a count), and ``train/lr/pg0``... per parameter group;
+* ``val/<loss>`` for every validation loss;
+* ``val/<metric>`` for every metric in ``trainer.metrics`` with readable names:
+  ``precision``, ``recall``, ``mAP50``, ``mAP50-95`` for boxes and ``mask_mAP50``... for masks.
+
+Epochs count from 0 like ``trainer.epoch``. ultralytics fires ``on_fit_epoch_end`` once more
+after the final validation of ``best.pt`` (with ``trainer.epoch`` one past the last epoch and no
+validation losses); that call is not an epoch and is skipped: only an ``on_fit_epoch_end`` that
+follows an ``on_train_epoch_end`` of the same epoch counts. Non-finite values are skipped with
+a warning.
+
+Example:
+    >>> readable_metric("metrics/mAP50-95(M)")
+    ('val', 'mask_mAP50-95')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from synapse_nb.frameworks.sink import MetricSink
+
+logger = logging.getLogger(__name__)
+
+# ultralytics marks what a metric is measured on with a suffix: (B)oxes, (M)asks, (P)ose keypoints.
+_SUFFIX_PREFIX = {"B": "", "M": "mask_", "P": "pose_"}
+_METRIC = re.compile(r"^metrics/(?P<name>.+?)(?:\((?P<suffix>[A-Za-z]+)\))?$")
+
+
+class YoloEpochCallback(Protocol):
+    """Called once per trained epoch; ``metrics`` maps ``"category/key"`` to a finite float."""
+
+    def __call__(self, epoch: int, metrics: dict[str, float], trainer: Any) -> None:
+        """Handle one epoch's metrics (log them, report to Ray Tune, upload a checkpoint...)."""
+
+
+def readable_metric(name: str) -> tuple[str, str]:
+    """``(category, key)`` for one ultralytics metric name.
+
+    Example:
+        >>> readable_metric("metrics/precision(B)"), readable_metric("val/dfl_loss")
+        (('val', 'precision'), ('val', 'dfl_loss'))
+        >>> readable_metric("lr/pg1"), readable_metric("train/seg_loss")
+        (('train', 'lr/pg1'), ('train', 'seg_loss'))
+    """
+    match = _METRIC.match(name)
+    if match:
+        suffix = match.group("suffix")
+        prefix = "" if suffix is None else _SUFFIX_PREFIX.get(suffix, f"{suffix.lower()}_")
+        return "val", prefix + match.group("name")
+    if name.startswith("lr/"):
+        return "train", name
+    category, sep, key = name.partition("/")
+    if sep and category in ("train", "val") and key:
+        return category, key
+    return "val", name
+
+
+def epoch_metrics(train_losses: Mapping[str, Any], metrics: Mapping[str, Any], lr: Mapping[str, Any]) -> dict[str, float]:
+    """Merge one epoch's ultralytics values into ``{"category/key": value}`` (non-finite kept).
+
+    ``train_losses`` is ``trainer.label_loss_items(trainer.tloss)`` (``train/...`` keys),
+    ``metrics`` is ``trainer.metrics``, ``lr`` is ``trainer.lr``.
+
+    Example:
+        >>> epoch_metrics({"train/box_loss": 1.5}, {"metrics/mAP50(B)": 0.25, "val/box_loss": 1.25},
+        ...               {"lr/pg0": 0.01})
+        {'train/box_loss': 1.5, 'val/mAP50': 0.25, 'val/box_loss': 1.25, 'train/lr/pg0': 0.01}
+    """
+    merged: dict[str, float] = {}
+    for source in (train_losses, metrics, lr):
+        for name, value in source.items():
+            category, key = readable_metric(str(name))
+            merged[f"{category}/{key}"] = float(value)
+    return merged
+
+
+def finite_only(values: Mapping[str, float]) -> tuple[dict[str, float], list[str]]:
+    """Split values into the finite ones and the names of the non-finite ones.
+
+    Example:
+        >>> finite_only({"a": 1.0, "b": float("nan")})
+        ({'a': 1.0}, ['b'])
+    """
+    kept = {name: value for name, value in values.items() if math.isfinite(value)}
+    return kept, [name for name in values if name not in kept]
+
+
+class _EpochDispatcher:
+    """Turns ultralytics' callback events into one call per trained epoch."""
+
+    def __init__(self, callbacks: Sequence[YoloEpochCallback]) -> None:
+        self.callbacks = list(callbacks)
+        self._trained_epoch: int | None = None
+
+    def on_train_epoch_end(self, trainer: Any) -> None:
+        self._trained_epoch = trainer.epoch
+
+    def on_fit_epoch_end(self, trainer: Any) -> None:
+        epoch = trainer.epoch
+        if self._trained_epoch is None or epoch != self._trained_epoch:
+            return  # the extra call after final validation of best.pt: not an epoch
+        self._trained_epoch = None
+        train_losses = trainer.label_loss_items(trainer.tloss, prefix="train") if trainer.tloss else {}
+        values = epoch_metrics(train_losses, trainer.metrics or {}, getattr(trainer, "lr", None) or {})
+        kept, dropped = finite_only(values)
+        if dropped:
+            logger.warning("epoch %d: not logging non-finite values of %s", epoch, ", ".join(dropped))
+        for callback in self.callbacks:
+            callback(epoch, dict(kept), trainer)
+
+
+def attach_epoch_callbacks(model: Any, callbacks: Sequence[YoloEpochCallback]) -> None:
+    """Call every hook in ``callbacks`` once per trained epoch of ``model`` (a ``YOLO``).
+
+    Example:
+        >>> seen = []
+        >>> attach_epoch_callbacks(model, [lambda epoch, metrics, trainer: seen.append(epoch)])  # doctest: +SKIP
+    """
+    dispatcher = _EpochDispatcher(callbacks)
+    model.add_callback("on_train_epoch_end", dispatcher.on_train_epoch_end)
+    model.add_callback("on_fit_epoch_end", dispatcher.on_fit_epoch_end)
+
+
+class SinkAutolog:
+    """The autolog hook: every value to ``sink.log_metric``, then epoch progress."""
+
+    def __init__(self, sink: MetricSink, total_epochs: int) -> None:
+        if total_epochs < 1:
+            raise ValueError(f"total_epochs must be >= 1, got {total_epochs}")
+        self.sink = sink
+        self.total_epochs = total_epochs
+
+    def __call__(self, epoch: int, metrics: dict[str, float], trainer: Any) -> None:
+        for name, value in metrics.items():
+            category, _, key = name.partition("/")
+            self.sink.log_metric(category, key, value, epoch=epoch)
+        self.sink.set_progress(epoch + 1, self.total_epochs, "train")
+
+
+def attach_autolog(model: Any, sink: MetricSink, total_epochs: int) -> None:
+    """Log every epoch's losses, metrics and learning rates of ``model`` to ``sink``.
+
+    Example:
+        >>> from ultralytics import YOLO  # doctest: +SKIP
+        >>> model = YOLO("yolo11n.yaml")  # doctest: +SKIP
+        >>> attach_autolog(model, sink, total_epochs=10)  # doctest: +SKIP
+        >>> model.train(data="dataset.yaml", epochs=10)  # doctest: +SKIP
+    """
+    attach_epoch_callbacks(model, [SinkAutolog(sink, total_epochs)])

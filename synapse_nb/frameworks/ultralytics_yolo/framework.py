@@ -1,0 +1,49 @@
+"""The ultralytics YOLO framework object that the registry lists as ``YOLO``.
+
+Example:
+    >>> from synapse_nb.frameworks.ultralytics_yolo.framework import framework
+    >>> framework.get_model("yolo11n-det").config
+    'yolo11n.yaml'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synapse_nb.frameworks._framework import Framework
+from synapse_nb.frameworks.ultralytics_yolo import hyperparameters
+from synapse_nb.frameworks.ultralytics_yolo._models import DEFAULT_MODEL, FRAMEWORK_NAME, MODELS
+
+TRAIN_ACTION = "synapse_nb.frameworks.ultralytics_yolo.action:YoloTrainAction"
+
+
+class YoloFramework(Framework):
+    """ultralytics YOLO: detection and instance segmentation, hyperparameters checked by ultralytics' rules."""
+
+    def default_hyperparameters(self) -> str:
+        """The shipped ``hyperparameters.yaml`` (ultralytics names and defaults, commented).
+
+        Example:
+            >>> framework.default_hyperparameters().count("epochs: 100")
+            1
+        """
+        return hyperparameters.default_text()
+
+    def check_hyperparameters(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Unknown keys, keys the toolkit sets, bad types and ranges are InputErrors naming the key.
+
+        Example:
+            >>> framework.validate_hyperparameters("imgsz: 128\\nepochs: 5")
+            {'imgsz': 128, 'epochs': 5}
+        """
+        return hyperparameters.validate(values)
+
+
+framework = YoloFramework(
+    name=FRAMEWORK_NAME,
+    task_types=("object detection", "instance segmentation"),
+    models=MODELS,
+    train_action=TRAIN_ACTION,
+    default_model=DEFAULT_MODEL,
+    description="ultralytics YOLO (v8, 11, 26): object detection and instance segmentation, trained offline.",
+)

@@ -1,0 +1,178 @@
+"""Run one ultralytics YOLO training (or resume one) offline: :func:`train_yolo`.
+
+Example:
+    >>> out = train_yolo(Path("/data/shapes/dataset.yaml"), "yolo11n.yaml", {"epochs": 3, "imgsz": 128},
+    ...                  Path("/runs/exp1/train"))  # doctest: +SKIP
+    >>> out.best.name, out.epochs_completed  # doctest: +SKIP
+    ('best.pt', 3)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synapse_nb._offline import configure_ultralytics
+from synapse_nb.errors import InputError
+from synapse_nb.frameworks.ultralytics_yolo import hyperparameters as hp
+from synapse_nb.frameworks.ultralytics_yolo.autolog import YoloEpochCallback, attach_epoch_callbacks
+
+logger = logging.getLogger(__name__)
+
+# ultralytics' AMP self-check loads this file from its weights folder and downloads it when
+# missing; without it we pick an AMP mode that skips the check (see _amp_without_download).
+_AMP_CHECK_WEIGHTS = "yolo26n.pt"
+
+
+class TrainOutput(BaseModel):
+    """What a finished YOLO training produced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    save_dir: Path
+    best: Path | None = Field(description="best.pt by validation fitness; None if never saved")
+    last: Path
+    epochs_completed: int = Field(ge=0)
+    results_dict: dict[str, float] = Field(description="final validation metrics (ultralytics names), of best.pt")
+    duration_s: float = Field(ge=0)
+    device: str
+    task: str = Field(description="ultralytics task: detect or segment")
+
+
+def default_device() -> str:
+    """``"cuda:0"`` when torch sees a GPU, else ``"cpu"``.
+
+    Example:
+        >>> default_device() in ("cpu", "cuda:0")
+        True
+    """
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def _is_cuda(device: str) -> bool:
+    text = device.strip().lower()
+    return text.startswith("cuda") or text.replace(",", "").isdigit()
+
+
+def _amp_without_download(device: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Keep ultralytics' AMP check from downloading its reference weights on a GPU.
+
+    The check only runs for ``amp`` True/'fp16' on CUDA and needs ``yolo26n.pt`` in
+    ultralytics' weights folder. Without that file we train with bf16 autocast (no check)
+    where the GPU supports it, else in fp32, and say so.
+    """
+    amp = values.get("amp", True)
+    if not _is_cuda(device) or amp in (False, "fp32", "bf16"):
+        return values
+    import torch
+    from ultralytics.utils import WEIGHTS_DIR
+
+    if (Path(WEIGHTS_DIR) / _AMP_CHECK_WEIGHTS).is_file():
+        return values
+    chosen: str | bool = "bf16" if torch.cuda.is_bf16_supported() else False
+    logger.warning(
+        "amp=%r: ultralytics' AMP check would download %s (not in %s); training with amp=%r instead",
+        amp, _AMP_CHECK_WEIGHTS, WEIGHTS_DIR, chosen,
+    )
+    return {**values, "amp": chosen}
+
+
+def _check_inputs(data_yaml: Path, model: str | Path, run_dir: Path, resume: Path | None) -> None:
+    if not data_yaml.is_file():
+        raise InputError("data_yaml", "an existing dataset YAML file", got=str(data_yaml))
+    if resume is not None:
+        if resume.suffix != ".pt" or not resume.is_file():
+            raise InputError("resume", "the last.pt of an interrupted run", got=str(resume))
+        return
+    text = str(model)
+    if text.endswith(".pt"):
+        if not Path(text).expanduser().is_file():
+            raise InputError("model", "an existing .pt file or a model YAML such as 'yolo11n.yaml'", got=text)
+    elif not text.endswith((".yaml", ".yml")):
+        raise InputError("model", "a model YAML (e.g. 'yolo11n.yaml') or a .pt file", got=text)
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise InputError(
+            "run_dir",
+            "a new or empty folder",
+            got=str(run_dir),
+            hint="a run never writes over an earlier one; resume an interrupted run with resume=<last.pt>",
+        )
+
+
+def _load_model(source: str) -> Any:
+    from ultralytics import YOLO
+
+    try:
+        return YOLO(source)
+    except FileNotFoundError as exc:
+        raise InputError("model", "a model YAML ultralytics knows (e.g. 'yolo11n.yaml') or a .pt file", got=source, hint=str(exc)) from None
+
+
+def train_yolo(
+    data_yaml: Path,
+    model: str | Path,
+    hyperparameters: dict[str, Any],
+    run_dir: Path,
+    callbacks: Sequence[YoloEpochCallback] = (),
+    resume: Path | None = None,
+    device: str | None = None,
+) -> TrainOutput:
+    """Train ``model`` (a YAML name or ``.pt``) on ``data_yaml``; write the run into ``run_dir``.
+
+    ``hyperparameters`` are ultralytics training arguments, validated first (an
+    :class:`InputError` names a bad key before anything runs). ``callbacks`` are called once
+    per epoch (see :mod:`.autolog`). ``resume=<last.pt>`` continues an interrupted run from
+    its next epoch with the checkpoint's own settings (``hyperparameters`` and ``model`` are
+    then ignored, as ultralytics does). ``device`` defaults to :func:`default_device`.
+
+    Example:
+        >>> out = train_yolo(Path("dataset.yaml").resolve(), "yolov8n.yaml",
+        ...                  {"epochs": 2, "imgsz": 64}, Path("runs/a").resolve())  # doctest: +SKIP
+        >>> sorted(p.name for p in out.save_dir.joinpath("weights").iterdir())  # doctest: +SKIP
+        ['best.pt', 'last.pt']
+    """
+    data_yaml = Path(data_yaml).expanduser().resolve()
+    run_dir = Path(run_dir).expanduser().resolve()
+    resume = Path(resume).expanduser().resolve() if resume is not None else None
+    _check_inputs(data_yaml, model, run_dir, resume)
+    values = hp.validate(dict(hyperparameters)) if resume is None else {}
+    configure_ultralytics()
+    device = device or default_device()
+    values = _amp_without_download(device, values)
+
+    yolo = _load_model(str(resume if resume is not None else model))
+    attach_epoch_callbacks(yolo, callbacks)
+    started = time.perf_counter()
+    if resume is not None:
+        yolo.train(resume=str(resume), data=str(data_yaml), device=device, save_dir=str(run_dir))
+    else:
+        yolo.train(
+            data=str(data_yaml),
+            project=str(run_dir.parent),
+            name=run_dir.name,
+            exist_ok=True,
+            device=device,
+            **values,
+        )
+    duration = time.perf_counter() - started
+
+    trainer = yolo.trainer
+    metrics = getattr(trainer.validator, "metrics", None)
+    results = {k: float(v) for k, v in (metrics.results_dict.items() if metrics is not None else [])}
+    return TrainOutput(
+        save_dir=Path(trainer.save_dir),
+        best=Path(trainer.best) if Path(trainer.best).is_file() else None,
+        last=Path(trainer.last),
+        epochs_completed=int(trainer.epoch) + 1,
+        results_dict=results,
+        duration_s=duration,
+        device=str(trainer.device),
+        task=str(yolo.task),
+    )
