@@ -1,0 +1,492 @@
+"""Figures of a tuning run's trials: the trials table, parallel coordinates, per-trial curves.
+
+Input is the DataFrame ``task.trials()`` returns: one row per trial with ``trial_id``,
+``status`` (PENDING, RUNNING, PAUSED, TERMINATED, ERROR), one column per hyperparameter and
+per metric, and optionally ``iterations`` (epochs done) and ``error``. Which columns are
+hyperparameters and which are metrics is given by the caller, as the trial table reports it.
+
+Built to stay readable at hundreds of trials: the table's height is bounded (it scrolls),
+``top_k`` keeps the best trials only, and parallel coordinates default to the best 50.
+
+Example:
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"trial_id": ["a", "b"], "status": ["TERMINATED", "RUNNING"],
+    ...                    "lr0": [0.01, 0.001], "mAP50": [0.61, 0.42]})
+    >>> fig = trials_table(df, hyperparameters=["lr0"], metrics=["mAP50"], best_trial="a")
+    >>> list(fig.data[0].cells.values[0])
+    ['★ a', 'b']
+    >>> trial_status_counts(df)["RUNNING"]
+    1
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from pydantic import BaseModel, ConfigDict
+
+from synapse_nb.errors import InputError
+from synapse_nb.widgets.figures import theme
+from synapse_nb.widgets.figures.metrics import collect_series, resolve_category
+
+MODES = ("max", "min")
+_HEADER_HP_COLOR = "#f3f4f6"
+_HEADER_METRIC_COLOR = "#e0e7ff"
+# Above this many trials a per-trial legend is longer than the plot; hover still names them.
+_LEGEND_UP_TO = 20
+
+
+class TrialsTableData(BaseModel):
+    """The trials table as plain column lists, ready for ``go.Table`` or an in-place update.
+
+    ``fill`` holds one entry per column: a colour, or a list of per-row colours. As in
+    plotly.js, a list shorter than the column repeats its last colour, which keeps a
+    500-row table cheap to send when only the best trial's row differs.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    header: list[str]
+    header_fill: list[str]
+    columns: list[list[str]]
+    fill: list[str | list[str]]
+    font_color: list[str]
+    align: list[str]
+    column_width: list[float]
+    trial_ids: list[str]
+    best_row: int | None
+    shown: int
+    total: int
+    title: str
+    height: int
+
+    def fill_at(self, row: int, column: int) -> str:
+        """The fill colour plotly.js draws for a cell.
+
+        Example:
+            >>> data = trials_table_data(pd.DataFrame({"trial_id": ["a", "b"], "status": ["ERROR", "RUNNING"]}),
+            ...                          best_trial="b")
+            >>> data.fill_at(1, 0) == theme.BEST_ROW_COLOR, data.fill_at(0, 1) == theme.STATUS_COLORS["ERROR"]
+            (True, True)
+        """
+        spec = self.fill[min(column, len(self.fill) - 1)]
+        if isinstance(spec, list):
+            return spec[min(row, len(spec) - 1)]
+        return spec
+
+
+def _names(value: str | Iterable[str] | None, field: str) -> list[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
+    if items is None or not all(isinstance(v, str) for v in items):
+        raise InputError(field, "a list of column names", got=value)
+    return items
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise InputError("mode", "'max' or 'min'", got=mode)
+
+
+def _check_top_k(top_k: int | None) -> None:
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise InputError("top_k", "a whole number of at least 1, or None for all trials", got=top_k)
+
+
+def _status_filter(status: str | Iterable[str] | None) -> list[str] | None:
+    wanted = _names(status, "status")
+    if wanted is None:
+        return None
+    upper = [s.upper() for s in wanted]
+    unknown = [s for s in upper if s not in theme.STATUSES]
+    if unknown:
+        raise InputError("status", f"statuses among {list(theme.STATUSES)}", got=unknown)
+    return upper
+
+
+def _check_frame(df: Any) -> bool:
+    """True when ``df`` has trials; raises for something that is not a trials DataFrame."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("df", "a pandas DataFrame (task.trials())", got=type(df).__name__)
+    if len(df.index) == 0:
+        return False
+    if "trial_id" not in df.columns:
+        raise InputError("df", "a trials DataFrame with a 'trial_id' column", got=list(df.columns))
+    return True
+
+
+def _require(df: pd.DataFrame, columns: list[str], field: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(field, f"columns of the trials DataFrame {list(df.columns)}", got=missing)
+
+
+def _numeric(column: pd.Series) -> pd.Series | None:
+    """The column as floats when it holds numbers (booleans count as categories), else None."""
+    if pd.api.types.is_bool_dtype(column):
+        return None
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype(float)
+    present = column.dropna()
+    if len(present) and all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in present):
+        return pd.to_numeric(column, errors="coerce").astype(float)
+    return None
+
+
+def _metric_values(df: pd.DataFrame, metric: str) -> pd.Series:
+    if metric not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype=float)
+    return pd.to_numeric(df[metric], errors="coerce").astype(float)
+
+
+def _best_first(df: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
+    values = _metric_values(df, metric)
+    # Missing results (a trial still running) rank last whatever the mode.
+    order = values.sort_values(ascending=mode == "min", na_position="last", kind="stable").index
+    return df.loc[order]
+
+
+def _sort(df: pd.DataFrame, column: str, ascending: bool) -> pd.DataFrame:
+    numeric = _numeric(df[column])
+    key = numeric if numeric is not None else df[column].map(lambda v: "" if theme.is_missing(v) else str(v))
+    order = key.sort_values(ascending=ascending, na_position="last", kind="stable").index
+    return df.loc[order]
+
+
+def trial_status_counts(df: pd.DataFrame) -> dict[str, int]:
+    """How many trials are in each status: every known status (zeros too), then any other.
+
+    Example:
+        >>> trial_status_counts(pd.DataFrame({"trial_id": ["a", "b"], "status": ["ERROR", "error"]}))
+        {'PENDING': 0, 'RUNNING': 0, 'PAUSED': 0, 'TERMINATED': 0, 'ERROR': 2}
+    """
+    counts = dict.fromkeys(theme.STATUSES, 0)
+    if not _check_frame(df) or "status" not in df.columns:
+        return counts
+    for status, count in df["status"].map(lambda s: "UNKNOWN" if theme.is_missing(s) else str(s).upper()).value_counts().items():
+        counts[str(status)] = counts.get(str(status), 0) + int(count)
+    return counts
+
+
+def _title(total: int, shown: int, counts: dict[str, int], rank_metric: str | None, top_k: int | None, best: str | None) -> str:
+    if top_k is not None and rank_metric:
+        head = f"Top {shown} of {total} trials by {rank_metric}"
+    elif shown != total:
+        head = f"{shown} of {total} trials"
+    else:
+        head = f"{total} trial" + ("" if total == 1 else "s")
+    parts = [head] + [f"{n} {s.lower()}" for s, n in counts.items() if n]
+    if best:
+        parts.append(f"best {best}")
+    return " · ".join(parts)
+
+
+def trials_table_data(
+    df: pd.DataFrame,
+    hyperparameters: Iterable[str] | None = None,
+    metrics: Iterable[str] | None = None,
+    best_trial: str | None = None,
+    sort_by: str | None = None,
+    ascending: bool | None = None,
+    mode: str = "max",
+    status: str | Iterable[str] | None = None,
+    top_k: int | None = None,
+) -> TrialsTableData:
+    """The trials table as :class:`TrialsTableData` (see :func:`trials_table` for the arguments).
+
+    Example:
+        >>> df = pd.DataFrame({"trial_id": ["a", "b"], "status": ["TERMINATED"] * 2, "mAP50": [0.2, 0.7]})
+        >>> data = trials_table_data(df, metrics=["mAP50"])
+        >>> data.trial_ids, data.header
+        (['b', 'a'], ['trial', 'status', 'mAP50 ▼'])
+    """
+    _check_mode(mode)
+    _check_top_k(top_k)
+    wanted_status = _status_filter(status)
+    hp_names = _names(hyperparameters, "hyperparameters")
+    metric_names = _names(metrics, "metrics") or []
+    if best_trial is not None and not isinstance(best_trial, str):
+        raise InputError("best_trial", "a trial id (string) or None", got=best_trial)
+    has_rows = _check_frame(df)
+    if not has_rows:
+        df = pd.DataFrame({"trial_id": pd.Series([], dtype=object)})
+    fixed = [c for c in ("trial_id", "status", "iterations") if c in df.columns]
+    if hp_names is None:
+        hp_names = [c for c in df.columns if c not in {*fixed, "error", *metric_names}]
+    elif has_rows:
+        _require(df, hp_names, "hyperparameters")
+    shown_columns = [*fixed, *hp_names, *metric_names]
+    if sort_by is not None and sort_by not in shown_columns:
+        raise InputError("sort_by", f"one of the table's columns {shown_columns}", got=sort_by)
+    rank_metric = sort_by if sort_by in metric_names else (metric_names[0] if metric_names else None)
+    if top_k is not None and rank_metric is None:
+        raise InputError("top_k", "a metric to rank trials by: pass metrics=[...]", got=top_k)
+    trial_ids_all = df["trial_id"].map(str)
+    best = best_trial or None
+    if best is not None and has_rows and best not in set(trial_ids_all):
+        raise InputError("best_trial", "the trial_id of one of the trials", got=best)
+
+    counts = trial_status_counts(df) if has_rows else {}
+    rows = df
+    if wanted_status is not None and "status" in df.columns:
+        rows = rows[rows["status"].map(lambda s: str(s).upper()).isin(wanted_status)]
+    if top_k is not None and rank_metric is not None:
+        rows = _best_first(rows, rank_metric, mode).head(top_k)
+    sort_column = sort_by or rank_metric
+    if sort_column is not None:
+        if ascending is None:
+            ascending = (mode == "min") if sort_column in metric_names else True
+        if sort_column in rows.columns:
+            rows = _sort(rows, sort_column, ascending)
+
+    ids = rows["trial_id"].map(str).tolist()
+    best_row = ids.index(best) if best in ids else None
+    n = len(ids)
+    columns: list[list[str]] = []
+    fill: list[str | list[str]] = []
+    header: list[str] = []
+    header_fill: list[str] = []
+    align: list[str] = []
+    widths: list[float] = []
+    font: list[str] = []
+    # Only the best row differs in a plain column; plotly.js repeats a list's last colour.
+    plain_fill: str | list[str] = theme.CELL_COLOR if best_row is None else [theme.CELL_COLOR] * best_row + [theme.BEST_ROW_COLOR, theme.CELL_COLOR]
+
+    def add(name: str, label: str, cells: list[str], cell_fill: str | list[str], *, left: bool, width: float, is_metric: bool = False) -> None:
+        arrow = (" ▲" if ascending else " ▼") if name == sort_column else ""
+        header.append(label + arrow)
+        header_fill.append(_HEADER_METRIC_COLOR if is_metric else _HEADER_HP_COLOR)
+        columns.append(cells)
+        fill.append(cell_fill)
+        align.append("left" if left else "right")
+        widths.append(width)
+        font.append(theme.TEXT_COLOR)
+
+    add("trial_id", "trial", [f"{theme.BEST_MARK} {t}" if i == best_row else t for i, t in enumerate(ids)], plain_fill, left=True, width=1.4)
+    if "status" in rows.columns:
+        statuses = [theme.MISSING if theme.is_missing(s) else str(s).upper() for s in rows["status"].tolist()]
+        add("status", "status", statuses, [theme.status_color(s) for s in statuses], left=True, width=1.1)
+        font[-1] = "#ffffff"
+    if "iterations" in rows.columns:
+        add("iterations", "iter", theme.format_column(rows["iterations"].tolist()), plain_fill, left=False, width=0.7)
+    for name in hp_names:
+        values = rows[name].tolist() if name in rows.columns else [None] * n
+        add(name, name, theme.format_column(values), plain_fill, left=_numeric(rows[name]) is None if n else False, width=1.0)
+    for name in metric_names:
+        values = rows[name].tolist() if name in rows.columns else [None] * n
+        add(name, name, theme.format_column(values), plain_fill, left=False, width=1.0, is_metric=True)
+    if "error" in rows.columns:
+        add("error", "error", [theme.format_number(v) if not theme.is_missing(v) else "" for v in rows["error"].tolist()], plain_fill, left=True, width=2.6)
+
+    return TrialsTableData(
+        header=header,
+        header_fill=header_fill,
+        columns=columns,
+        fill=fill,
+        font_color=font,
+        align=align,
+        column_width=widths,
+        trial_ids=ids,
+        best_row=best_row,
+        shown=n,
+        total=len(df.index) if has_rows else 0,
+        title=_title(len(df.index) if has_rows else 0, n, counts, rank_metric, top_k, best),
+        height=theme.table_height(n),
+    )
+
+
+def trials_table(
+    df: pd.DataFrame,
+    hyperparameters: Iterable[str] | None = None,
+    metrics: Iterable[str] | None = None,
+    best_trial: str | None = None,
+    sort_by: str | None = None,
+    ascending: bool | None = None,
+    mode: str = "max",
+    status: str | Iterable[str] | None = None,
+    top_k: int | None = None,
+) -> go.Figure:
+    """The trials as a table: status cells coloured, the best trial's row highlighted.
+
+    Columns: trial, status, iterations (when reported), the ``hyperparameters``, the
+    ``metrics`` (a metric no trial has reported yet shows as dashes), error (when any).
+    Without ``hyperparameters`` every other column is shown. Rows are sorted by ``sort_by``
+    (default: the first metric, best first for ``mode``); ``status`` keeps only trials in
+    those statuses; ``top_k`` keeps the best k trials by the sorted metric (or the first
+    metric). Trials without a result sort last. At most ~420 px high; more rows scroll.
+
+    Example:
+        >>> df = pd.DataFrame({"trial_id": ["a", "b", "c"], "status": ["TERMINATED", "ERROR", "TERMINATED"],
+        ...                    "lr0": [0.01, 0.1, 0.001], "mAP50": [0.61, None, 0.65]})
+        >>> fig = trials_table(df, hyperparameters=["lr0"], metrics=["mAP50"], best_trial="c", top_k=2)
+        >>> list(fig.data[0].cells.values[0]), fig.layout.title.text
+        (['★ c', 'a'], 'Top 2 of 3 trials by mAP50 · 2 terminated · 1 error · best c')
+    """
+    data = trials_table_data(
+        df, hyperparameters, metrics, best_trial, sort_by=sort_by, ascending=ascending, mode=mode, status=status, top_k=top_k
+    )
+    if data.shown == 0:
+        message = "no data yet" if data.total == 0 else f"no trials with status {', '.join(_status_filter(status) or [])}"
+        return theme.empty_figure(message, title=data.title if data.total else "Trials")
+    # A plain dict: plotly validates it once when the figure is built, not twice (object + figure).
+    table = {
+        "type": "table",
+        "header": {"values": data.header, "fill": {"color": data.header_fill}, "align": data.align},
+        "cells": {"values": data.columns, "fill": {"color": data.fill}, "font": {"color": data.font_color}, "align": data.align},
+        "columnwidth": data.column_width,
+    }
+    fig = go.Figure(data=[table])
+    fig.update_layout(margin={"l": 8, "r": 8, "t": 44, "b": 8})
+    return theme.apply_theme(fig, height=data.height, title=data.title)
+
+
+def _dimension(name: str, column: pd.Series) -> dict[str, Any]:
+    """One parallel-coordinates axis: numbers as they are (log10 across >= 2 decades), other
+    values as integer codes with their labels as ticks."""
+    numeric = _numeric(column)
+    if numeric is None:
+        labels = column.map(lambda v: theme.MISSING if theme.is_missing(v) else theme.format_number(v))
+        categories = sorted(labels.unique())
+        codes = labels.map({label: i for i, label in enumerate(categories)}).astype(float)
+        top = max(len(categories) - 1, 1)
+        return {"label": name, "values": codes.to_numpy(), "tickvals": list(range(len(categories))), "ticktext": categories, "range": [0, top]}
+    low, high = float(numeric.min()), float(numeric.max())
+    if low > 0 and high / low >= 100:
+        logs = np.log10(numeric.to_numpy())
+        exponents = list(range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1))
+        return {
+            "label": f"{name} (log)",
+            "values": logs,
+            "range": [float(logs.min()), float(logs.max())],
+            "tickvals": exponents,
+            "ticktext": [f"1e{e}" for e in exponents],
+        }
+    pad = 0.0 if high > low else max(abs(low) * 0.1, 1.0)
+    return {"label": name, "values": numeric.to_numpy(), "range": [low - pad, high + pad]}
+
+
+def parallel_coordinates(
+    df: pd.DataFrame,
+    hyperparameters: Iterable[str],
+    metric: str,
+    mode: str = "max",
+    top_k: int | None = 50,
+    title: str | None = None,
+) -> go.Figure:
+    """One line per trial across its hyperparameters and ``metric``, coloured by the metric.
+
+    Only trials that reported ``metric`` are drawn, the best ``top_k`` of them by default
+    (``top_k=None`` draws all: past a few tens of lines the plot stops being readable).
+    Categorical hyperparameters become integer codes with their values as tick labels;
+    positive numbers spanning two or more decades (learning rates) are drawn on a log10 axis.
+    The best trials get the bright end of the colour scale in either ``mode``.
+
+    Example:
+        >>> df = pd.DataFrame({"lr0": [1e-4, 1e-3, 1e-2], "optimizer": ["SGD", "Adam", "SGD"],
+        ...                    "mAP50": [0.2, 0.5, 0.4]})
+        >>> fig = parallel_coordinates(df, ["lr0", "optimizer"], "mAP50")
+        >>> [d.label for d in fig.data[0].dimensions], list(fig.data[0].dimensions[1].ticktext)
+        (['lr0 (log)', 'optimizer', 'mAP50'], ['Adam', 'SGD'])
+    """
+    _check_mode(mode)
+    _check_top_k(top_k)
+    hp_names = _names(hyperparameters, "hyperparameters") or []
+    if not isinstance(metric, str):
+        raise InputError("metric", "the name of a metric column", got=metric)
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("df", "a pandas DataFrame (task.trials())", got=type(df).__name__)
+    if len(df.index) == 0:
+        return theme.empty_figure(title=title or "Trials")
+    _require(df, hp_names, "hyperparameters")
+    values = _metric_values(df, metric)
+    keep = np.isfinite(values.to_numpy())
+    for name in hp_names:
+        numeric = _numeric(df[name])
+        if numeric is not None:
+            # A trial without this hyperparameter (conditional search space) has no place on its axis.
+            keep &= np.isfinite(numeric.to_numpy())
+    rows = df[keep]
+    total = len(df.index)
+    if len(rows.index) == 0:
+        return theme.empty_figure(f"no trial has reported {metric} yet", title=title or "Trials")
+    if top_k is not None:
+        rows = _best_first(rows, metric, mode).head(top_k)
+    y = _metric_values(rows, metric).to_numpy()
+    dimensions = [_dimension(name, rows[name]) for name in hp_names]
+    dimensions.append({"label": metric, "values": y})
+    line = {
+        "color": y,
+        "colorscale": theme.sequential_colorscale(),
+        "reversescale": mode == "min",
+        "showscale": True,
+        "cmin": float(y.min()),
+        "cmax": float(y.max()),
+        "colorbar": {"title": {"text": metric}, "thickness": 12},
+    }
+    if title is None:
+        shown = len(rows.index)
+        title = f"Top {shown} of {total} trials by {metric} ({mode})" if shown < total else f"{total} trials by {metric} ({mode})"
+    fig = go.Figure(data=[{"type": "parcoords", "dimensions": dimensions, "line": line}])
+    fig.update_layout(margin={"l": 64, "r": 40, "t": 84, "b": 28})
+    return theme.apply_theme(fig, height=theme.HEIGHT + 60, title=title)
+
+
+def trial_curves(
+    metrics_df: pd.DataFrame,
+    key: str,
+    trial_ids: Iterable[str] | None = None,
+    best_trial: str | None = None,
+    category: str | None = None,
+    x: str = "epoch",
+) -> go.Figure:
+    """One line per trial for the metric ``key``; the best trial drawn thick, on top.
+
+    ``category`` defaults to 'val' when ``key`` is logged under several. Each trace carries
+    ``meta={"series": ..., "trial_id": ...}`` for in-place updates.
+
+    Example:
+        >>> m = pd.DataFrame({"category": "val", "key": "mAP50", "value": [0.1, 0.3, 0.2, 0.5],
+        ...                   "epoch": [0, 1, 0, 1], "trial_id": ["a", "a", "b", "b"]})
+        >>> fig = trial_curves(m, "mAP50", best_trial="b")
+        >>> [(t.name, t.line.width) for t in fig.data]
+        [('a', 1.5), ('b ★ best', 4.0)]
+    """
+    if not isinstance(key, str):
+        raise InputError("key", "the name of a metric key", got=key)
+    wanted = _names(trial_ids, "trial_ids")
+    if best_trial is not None and not isinstance(best_trial, str):
+        raise InputError("best_trial", "a trial id (string) or None", got=best_trial)
+    resolved = resolve_category(metrics_df, key, category)
+    title = f"{resolved or category or ''}/{key} per trial".lstrip("/")
+    if resolved is None:
+        return theme.empty_figure(f"no values yet for {key}", title=title, height=theme.HEIGHT)
+    series, x_used = collect_series(metrics_df, keys=key, category=resolved, x=x)
+    if wanted is not None:
+        series = [s for s in series if s.trial_id in set(wanted)]
+    if not series:
+        return theme.empty_figure(f"no values yet for {key}", title=title, height=theme.HEIGHT)
+    colors = theme.palette()
+    show_legend = len(series) <= _LEGEND_UP_TO
+    traces = []
+    best_trace = None
+    for i, s in enumerate(series):
+        label = s.trial_id or "run"
+        trace = {"type": "scatter", "x": s.x, "y": np.asarray(s.y), "mode": "lines", "meta": {"series": s.name, "trial_id": s.trial_id}}
+        if best_trial and s.trial_id == best_trial:
+            best_trace = {**trace, "name": f"{label} {theme.BEST_MARK} best", "line": {"width": 4.0, "color": colors[0]}}
+            continue
+        color = colors[1 + i % (len(colors) - 1)]
+        traces.append({**trace, "name": label, "line": {"width": 1.5, "color": color}, "opacity": 0.55, "showlegend": show_legend})
+    if best_trace is not None:
+        traces.append(best_trace)
+    fig = go.Figure(data=traces)
+    fig.update_xaxes(title_text=x_used)
+    fig.update_yaxes(title_text=key)
+    fig.update_layout(hovermode="closest")
+    return theme.apply_theme(fig, height=theme.HEIGHT, title=title)
