@@ -59,7 +59,7 @@ def test_bad_input_names_the_field(fields: dict, field_name: str) -> None:
 
 def test_yaml_errors_point_at_line_and_column() -> None:
     with pytest.raises(ValidationError, match=r"line 2, column \d+"):
-        snb.TrainState(project_id=1, hyperparameters="epochs: 3\nlr0: [0.1\n")
+        snb.TrainState(project_id=1, hyperparameters="epochs: 3\nlr0: 0.1: x\n")
 
 
 def test_yaml_is_parsed_with_the_safe_loader() -> None:
