@@ -81,7 +81,11 @@ def normalize_ground_truth(data: dict[str, Any], iou_type: IouType) -> dict[str,
             _check_bbox(ann.get("bbox"), f"ground_truth.annotations[{index}].bbox")
         else:
             if not ann.get("segmentation"):
-                raise InputError(f"ground_truth.annotations[{index}].segmentation", "a polygon or RLE mask for iou_type='segm'")
+                if ann.get("bbox") is None:
+                    raise InputError(f"ground_truth.annotations[{index}].segmentation", "a polygon, an RLE mask or a bbox for iou_type='segm'")
+                # A rectangle (written with an empty segmentation) is its own mask.
+                x, y, w, h = _check_bbox(ann["bbox"], f"ground_truth.annotations[{index}].bbox")
+                ann["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
             ann["segmentation"] = _to_rle(ann["segmentation"], images[ann["image_id"]], f"ground_truth.annotations[{index}]")
         if "area" not in ann:
             ann["area"] = _area(ann, iou_type)

@@ -6,6 +6,7 @@ a CDN script would also leak that the report was opened). Later figures reuse it
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def render_html(report: BenchmarkReport) -> str:
         for runtime, evaluation in report.evaluation.items()
     )
     runtimes = ", ".join(html.escape(r) for r in report.evaluation)
-    created = report.created.strftime("%Y-%m-%d %H:%M UTC")
+    created = report.created.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Benchmark: {html.escape(report.model_name)}</title><style>{_STYLE}</style></head><body>"

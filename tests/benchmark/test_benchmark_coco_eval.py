@@ -225,6 +225,17 @@ def test_segmentation_masks():
     assert 0.0 <= loose.map < 1.0
 
 
+def test_segmentation_against_rectangles_with_empty_masks():
+    # Rectangles are written with an empty segmentation; the box is their mask.
+    gt = {
+        "images": [{"id": 1, "width": 100, "height": 100}],
+        "categories": [{"id": 1, "name": "box"}],
+        "annotations": [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 50, 50], "segmentation": []}],
+    }
+    det = {"image_id": 1, "category_id": 1, "segmentation": [[10, 10, 60, 10, 60, 60, 10, 60]], "score": 0.8}
+    assert evaluate_detections(gt, [det], iou_type="segm").map == 1.0
+
+
 def test_report_round_trips_through_json(ground_truth, detections):
     report = evaluate_detections(ground_truth, detections)
     again = EvaluationReport.model_validate_json(report.model_dump_json())
