@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -121,7 +122,11 @@ def bitmap_to_mask(bitmap: Bitmap) -> np.ndarray:
     """
     from pycocotools import mask as mask_utils
 
-    return mask_utils.decode({"size": list(bitmap.size), "counts": bitmap.counts.encode("ascii")})
+    with warnings.catch_warnings():
+        # pycocotools' decoder trips a numpy 2 deprecation about its own array wrapper; the
+        # result is correct, and the warning is not something our users can act on.
+        warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword", category=DeprecationWarning)
+        return mask_utils.decode({"size": list(bitmap.size), "counts": bitmap.counts.encode("ascii")})
 
 
 def bitmap_area(bitmap: Bitmap) -> int:
