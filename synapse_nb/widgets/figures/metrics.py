@@ -85,8 +85,10 @@ def _as_list(value: str | Iterable[str] | None, field: str) -> list[str] | None:
     return items
 
 
-def _is_empty(df: pd.DataFrame | None) -> bool:
-    return df is None or len(df.index) == 0
+def _is_empty(df: Any) -> bool:
+    """True when ``df`` has no rows; raises :class:`InputError` when it is not a metrics frame."""
+    check_metrics_frame(df)
+    return len(df.index) == 0
 
 
 def check_metrics_frame(df: Any, field: str = "df") -> None:
@@ -174,7 +176,6 @@ def collect_series(
     if x not in X_AXES:
         raise InputError("x", f"one of {list(X_AXES)}", got=x)
     if _is_empty(df):
-        check_metrics_frame(df)
         return [], x
     frame = _filtered(df, keys, category, trial_id)
     if len(frame.index) == 0:
@@ -247,7 +248,6 @@ def latest_values(
         {'train/box_loss': 1.2}
     """
     if _is_empty(df):
-        check_metrics_frame(df)
         return {}
     frame = _filtered(df, keys, category, trial_id)
     if "time" in frame.columns and len(frame.index) and frame["time"].notna().all():
@@ -276,7 +276,6 @@ def resolve_category(df: pd.DataFrame, key: str, category: str | None = None) ->
         return category
     if _is_empty(df):
         return None
-    check_metrics_frame(df)
     present = set(df.loc[df["key"] == key, "category"].astype(str))
     for preferred in _CATEGORY_PREFERENCE:
         if preferred in present:

@@ -415,8 +415,11 @@ def parallel_coordinates(
     total = len(df.index)
     if len(rows.index) == 0:
         return theme.empty_figure(f"no trial has reported {metric} yet", title=title or "Trials")
+    rows = _best_first(rows, metric, mode)
     if top_k is not None:
-        rows = _best_first(rows, metric, mode).head(top_k)
+        rows = rows.head(top_k)
+    # plotly draws later lines over earlier ones: the best go last so they stay visible.
+    rows = rows.iloc[::-1]
     y = _metric_values(rows, metric).to_numpy()
     dimensions = [_dimension(name, rows[name]) for name in hp_names]
     dimensions.append({"label": metric, "values": y})
