@@ -140,3 +140,16 @@ class ServerInfo(_Strict):
     heartbeat_timeout: float
     max_body_bytes: int
     max_upload_bytes: int
+
+
+def image_store_path(digest: str) -> str:
+    """Where the backend keeps the image with sha256 ``digest``, relative to its storage root.
+
+    Shared so a client on the backend's machine can copy images straight from the store
+    (verifying their hash) instead of downloading them.
+
+    Example:
+        >>> image_store_path("ab" * 32)
+        'images/ab/ab/abababababababababababababababababababababababababababababababab'
+    """
+    return f"images/{digest[:2]}/{digest[2:4]}/{digest}"

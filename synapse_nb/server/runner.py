@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -68,14 +69,37 @@ def read_info(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def owners_dir(config: ServerConfig) -> Path:
+    """Where processes that use an embedded backend register (one empty file per pid)."""
+    return config.server_dir / "owners"
+
+
+def _owners_alive(owner_pid: int, folder: Path) -> bool:
+    """Whether the starting process, or any process registered in ``folder``, still runs."""
+    if _pid_alive(owner_pid):
+        return True
+    alive = False
+    for entry in folder.glob("*") if folder.is_dir() else []:
+        if entry.name.isdigit() and _pid_alive(int(entry.name)):
+            alive = True
+        else:
+            entry.unlink(missing_ok=True)
+    return alive
+
+
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (an exited process not yet reaped by its parent does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): kill(0) is all we know
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 class _Uvicorn:
@@ -105,10 +129,14 @@ class _Uvicorn:
 def serve(config: ServerConfig, owner_pid: int | None = None, info_file: bool = True, log_level: str = "warning") -> None:
     """Run the backend in this thread until stopped (Ctrl-C, SIGTERM, or the owner exiting).
 
-    With ``owner_pid`` the backend stops when that process ends: the embedded backend lives
-    as long as the notebook kernel (or script) that started it, and no longer.
+    With ``owner_pid`` the backend stops once that process and every process registered in
+    ``<home>/server/owners/`` have ended: the embedded backend lives as long as the notebook
+    kernels (or scripts) using it, and no longer.
     """
     runner = _Uvicorn(config, log_level=log_level)
+    if owner_pid is not None:
+        # Owners registered with an earlier backend of this home are not this one's.
+        shutil.rmtree(owners_dir(config), ignore_errors=True)
     info = {
         "url": runner.url,
         "pid": os.getpid(),
@@ -127,8 +155,8 @@ def serve(config: ServerConfig, owner_pid: int | None = None, info_file: bool = 
             write_info(config.info_path, info)
         print(f"synapse_nb backend serving at {runner.url} (home {config.home})", flush=True)
         while owner_pid is not None and not runner.server.should_exit:
-            if not _pid_alive(owner_pid):
-                log.warning("owner process %s ended; stopping the embedded backend", owner_pid)
+            if not _owners_alive(owner_pid, owners_dir(config)):
+                log.warning("every process using the embedded backend ended; stopping it")
                 runner.server.should_exit = True
             time.sleep(0.5)
 

@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from synapse_nb.schemas.backend import image_store_path
 from synapse_nb.server.errors import ApiError
 
 CHUNK = 1024 * 1024
@@ -64,7 +65,7 @@ class Storage:
 
     def image_path(self, digest: str) -> Path:
         """Where the image with sha256 ``digest`` is kept."""
-        return self.root / "images" / digest[:2] / digest[2:4] / digest
+        return self.root / image_store_path(digest)
 
     def task_dir(self, task_id: int) -> Path:
         """The folder of a task's files."""

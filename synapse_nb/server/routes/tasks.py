@@ -31,7 +31,8 @@ from synapse_nb.server.routes.agents import fetch_agent, touch_agent
 router = APIRouter(tags=["tasks"])
 
 ALLOWED: dict[str, set[str]] = {
-    "created": {"queued", "stopped", "failed"},
+    # created -> running: a task run in the notebook process itself (run_local), never queued.
+    "created": {"queued", "running", "stopped", "failed"},
     "queued": {"running", "stopped", "failed"},
     "running": {"stopping", "finished", "failed", "stopped"},
     "stopping": {"stopped", "finished", "failed"},

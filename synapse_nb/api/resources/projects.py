@@ -1,0 +1,164 @@
+"""``api.project``: projects, their class and tag metas, and whole-project import and export."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from synapse_nb.api.resources._base import Resource
+from synapse_nb.schemas import ClassMeta, Page, Project, ProjectCreate, TagMeta
+from synapse_nb.schemas.backend import ProjectMetaUpdate
+
+if TYPE_CHECKING:
+    from synapse_nb.api._http import Http
+    from synapse_nb.api.client import Api
+    from synapse_nb.formats.raw import RawDataset
+
+
+def _tags(tags: Iterable[TagMeta | dict[str, Any] | str]) -> list[TagMeta]:
+    return [TagMeta(name=t) if isinstance(t, str) else TagMeta.model_validate(t) for t in tags]
+
+
+def _classes(classes: Iterable[ClassMeta | dict[str, Any] | str]) -> list[ClassMeta]:
+    return [ClassMeta(name=c) if isinstance(c, str) else ClassMeta.model_validate(c) for c in classes]
+
+
+class ProjectResource(Resource):
+    """Create, read and change projects; import and export whole projects.
+
+    Example:
+        >>> project = api.project.import_samples(num_images=64, image_size=128, name="shapes")  # doctest: +SKIP
+        >>> api.project.export(project.id, "yolo", Path("/tmp/shapes-yolo"))  # doctest: +SKIP
+        PosixPath('/tmp/shapes-yolo/dataset.yaml')
+    """
+
+    def __init__(self, http: Http, api: Api) -> None:
+        super().__init__(http)
+        self._api = api
+
+    # -- records -----------------------------------------------------------------------
+
+    def create(
+        self,
+        name: str,
+        classes: Iterable[ClassMeta | dict[str, Any] | str] = (),
+        tags: Iterable[TagMeta | dict[str, Any] | str] = (),
+        description: str = "",
+    ) -> Project:
+        """Create a project with its classes (name, shape, colour) and tags."""
+        body = ProjectCreate(name=name, classes=_classes(classes), tags=_tags(tags), description=description)
+        # Not retried after a 5xx: a resend could create a second project.
+        return Project.model_validate(self._http.json("POST", "/projects", json=body.model_dump()))
+
+    def get(self, id: int) -> Project:
+        """One project with its counts and ``content_version``."""
+        return Project.model_validate(self._http.json("GET", f"/projects/{int(id)}"))
+
+    def list(self, offset: int = 0, limit: int = 100) -> Page[Project]:
+        """One page of projects, oldest first."""
+        return self._page("/projects", Project, {"offset": offset, "limit": limit})
+
+    def all(self) -> list[Project]:
+        """Every project."""
+        return list(self._iter_all("/projects", Project))
+
+    def update_meta(
+        self,
+        id: int,
+        classes: Iterable[ClassMeta | dict[str, Any] | str] | None = None,
+        tags: Iterable[TagMeta | dict[str, Any] | str] | None = None,
+    ) -> Project:
+        """Add classes and tags (or change their colour, by name); nothing is removed."""
+        body = ProjectMetaUpdate(
+            classes=None if classes is None else _classes(classes), tags=None if tags is None else _tags(tags)
+        )
+        return Project.model_validate(self._http.json("PATCH", f"/projects/{int(id)}/meta", json=body.model_dump(), idempotent=True))
+
+    def delete(self, id: int) -> None:
+        """Delete a project with its datasets, items and collections."""
+        self._http.request("DELETE", f"/projects/{int(id)}")
+
+    # -- import ------------------------------------------------------------------------
+
+    def import_raw(self, raw: RawDataset, name: str | None = None, progress: bool = True) -> Project:
+        """Upload a raw dataset folder as a new project (all of it, or nothing)."""
+        from synapse_nb.api._import import import_raw
+
+        return import_raw(self._api, raw, name=name, progress=progress)
+
+    def import_samples(
+        self, num_images: int = 64, image_size: int = 128, name: str = "shapes", num_classes: int = 3, seed: int = 0, progress: bool = True
+    ) -> Project:
+        """Generate a sample project of synthetic shapes and upload it.
+
+        The generated images are kept under ``<home>/cache/samples/`` (the same arguments
+        give the same images), so a second import doesn't draw them again.
+        """
+        from synapse_nb._home import sub_dir
+        from synapse_nb.formats.raw import RawDataset
+        from synapse_nb.samples import generate_sample_project
+
+        folder = sub_dir("cache", "samples") / f"{name}-n{num_images}-s{image_size}-c{num_classes}-seed{seed}"
+        if (folder / "dataset.json").is_file():
+            raw = RawDataset.read(folder)
+        else:
+            if folder.exists():  # a folder without its manifest is an interrupted generation
+                shutil.rmtree(folder)
+            raw = generate_sample_project(
+                folder, num_images=num_images, image_size=image_size, num_classes=num_classes, seed=seed, name=name, progress=progress
+            )
+        return self.import_raw(raw, name=name, progress=progress)
+
+    def import_yolo(self, path: Path, name: str | None = None, progress: bool = True) -> Project:
+        """Import a YOLO dataset (its dataset.yaml or the folder with it) as a new project."""
+        from synapse_nb.formats.yolo import read_yolo
+
+        return self.import_raw(read_yolo(Path(path), name), name=name, progress=progress)
+
+    def import_coco(self, images_dir: Path, annotations_json: Path, name: str | None = None, progress: bool = True) -> Project:
+        """Import a COCO dataset (images folder + annotations file) as a new project."""
+        from synapse_nb.formats.coco import read_coco
+
+        return self.import_raw(read_coco(Path(images_dir), Path(annotations_json), name), name=name, progress=progress)
+
+    # -- export ------------------------------------------------------------------------
+
+    def download_raw(
+        self,
+        project_id: int,
+        dest: Path,
+        classes: list[str] | None = None,
+        item_ids: list[int] | None = None,
+        split: dict[int, Literal["train", "val"]] | None = None,
+        progress: bool = True,
+    ) -> RawDataset:
+        """Write (or bring up to date) a raw dataset folder of the project at ``dest``.
+
+        ``classes`` keeps only those classes' objects (an unknown name is an error);
+        ``item_ids`` and ``split`` (item id -> 'train' | 'val') choose the items.
+        """
+        from synapse_nb.api._export import download_raw
+
+        return download_raw(self._api, project_id, Path(dest), classes=classes, item_ids=item_ids, split=split, progress=progress)
+
+    def export(
+        self,
+        project_id: int,
+        fmt: Literal["yolo", "coco"],
+        dest: Path,
+        split: Any = None,
+        classes: list[str] | None = None,
+        task: str = "detect",
+        progress: bool = True,
+    ) -> Path:
+        """Export the project as YOLO (returns dataset.yaml) or COCO (returns annotations.json).
+
+        ``split`` is a train/val split (RandomSplit, DatasetsSplit, TagsSplit,
+        CollectionsSplit); YOLO needs one and defaults to ``RandomSplit(percent=80,
+        split="train", seed=0)``; COCO without one writes a single annotations file.
+        """
+        from synapse_nb.api._export import export
+
+        return export(self._api, project_id, fmt, Path(dest), split=split, classes=classes, task=task, progress=progress)

@@ -1,0 +1,214 @@
+"""``api.task``: tasks, their lifecycle, and everything a run reports.
+
+Log and metric batches carry an idempotency key, so a batch re-sent after a lost reply is
+stored once: nothing is lost and nothing doubled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from synapse_nb.api.resources._base import Resource
+from synapse_nb.errors import BackendError, InputError
+from synapse_nb.schemas import LogLine, MetricPoint, Page, TaskCreate, TaskError, TaskRecord, TrialTable, Visualization
+from synapse_nb.schemas.backend import BatchResult, ProgressUpdate, TaskFile, TaskStatusUpdate
+
+BATCH = 5000
+CHUNK = 1024 * 1024
+
+
+class _FileBody:
+    """A file body that can be sent again (each iteration starts from the beginning)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class TaskResource(Resource):
+    """Create and steer tasks; report and read progress, logs, metrics, trials and files.
+
+    Example:
+        >>> record = api.task.create(TaskCreate(state=state.model_dump(mode="json")))  # doctest: +SKIP
+        >>> api.task.log_metrics(record.id, [MetricPoint(category="train", key="loss", value=0.5, epoch=0)])  # doctest: +SKIP
+        >>> [p.value for p in api.task.metrics(record.id, key="loss")]  # doctest: +SKIP
+        [0.5]
+    """
+
+    # -- records and lifecycle ---------------------------------------------------------
+
+    def create(self, body: TaskCreate | dict[str, Any]) -> TaskRecord:
+        """Create a task (queued at once unless ``autostart=False``)."""
+        create = body if isinstance(body, TaskCreate) else TaskCreate.model_validate(body)
+        return TaskRecord.model_validate(self._http.json("POST", "/tasks", json=create.model_dump(mode="json")))
+
+    def get(self, id: int) -> TaskRecord:
+        """One task."""
+        return TaskRecord.model_validate(self._http.json("GET", f"/tasks/{int(id)}"))
+
+    def list(
+        self, status: str | None = None, agent_id: int | None = None, offset: int = 0, limit: int = 100, project_id: int | None = None
+    ) -> Page[TaskRecord]:
+        """One page of tasks, newest first."""
+        params = {"status": status, "agent_id": agent_id, "project_id": project_id, "offset": offset, "limit": limit}
+        return self._page("/tasks", TaskRecord, params)
+
+    def start(self, id: int) -> TaskRecord:
+        """Queue a task created with ``autostart=False``."""
+        return TaskRecord.model_validate(self._http.json("POST", f"/tasks/{int(id)}/start", idempotent=True))
+
+    def stop(self, id: int) -> TaskRecord:
+        """Stop a task: at once if it waits, through its agent if it runs ('stopping')."""
+        return TaskRecord.model_validate(self._http.json("POST", f"/tasks/{int(id)}/stop", idempotent=True))
+
+    def retry(self, id: int) -> TaskRecord:
+        """A new task re-running an ended one (same state or payload, ``attempt`` + 1)."""
+        return TaskRecord.model_validate(self._http.json("POST", f"/tasks/{int(id)}/retry"))
+
+    def claim(self, agent_id: int) -> TaskRecord | None:
+        """The next queued task this agent may run, now running and assigned to it; None if none."""
+        # Not retried: a claim whose reply was lost must not claim a second task.
+        data = self._http.json("POST", "/tasks/claim", json={"agent_id": int(agent_id)})
+        return None if data is None else TaskRecord.model_validate(data)
+
+    def set_status(
+        self, id: int, status: str, result: dict[str, Any] | None = None, error: TaskError | dict[str, Any] | None = None
+    ) -> TaskRecord:
+        """Move a task along its lifecycle (a BackendError 409 names the refused transition)."""
+        body = TaskStatusUpdate.model_validate({"status": status, "result": result, "error": error})
+        return TaskRecord.model_validate(self._http.json("PUT", f"/tasks/{int(id)}/status", json=body.model_dump(mode="json")))
+
+    def set_progress(self, id: int, category: str, current: float, total: float, overall: float | None = None) -> None:
+        """Progress of one category (dataset, train, ...) and optionally the overall fraction."""
+        body = ProgressUpdate(category=category, current=current, total=total, overall=overall)
+        self._http.request("PUT", f"/tasks/{int(id)}/progress", json=body.model_dump())
+
+    # -- logs and metrics --------------------------------------------------------------
+
+    def _batches(self, path: str, records: Sequence[Any]) -> int:
+        stored = 0
+        for start in range(0, len(records), BATCH):
+            chunk = [r.model_dump(mode="json", exclude_none=True) for r in records[start : start + BATCH]]
+            key = uuid.uuid4().hex
+            data = self._http.json("POST", path, json=chunk, headers={"Idempotency-Key": key}, idempotent=True)
+            stored += BatchResult.model_validate(data).count
+        return stored
+
+    def log(self, id: int, lines: Iterable[LogLine | dict[str, Any] | str]) -> int:
+        """Append log lines (strings become INFO lines); returns how many were stored."""
+        parsed = [LogLine(message=line) if isinstance(line, str) else LogLine.model_validate(line) for line in lines]
+        return self._batches(f"/tasks/{int(id)}/logs", parsed)
+
+    def logs(self, id: int, after_seq: int = 0, limit: int | None = None) -> list[LogLine]:
+        """Log lines with ``seq > after_seq`` (all of them, or the first ``limit``)."""
+        lines: list[LogLine] = []
+        cursor = after_seq
+        while limit is None or len(lines) < limit:
+            size = 10_000 if limit is None else min(10_000, limit - len(lines))
+            page = self._page(f"/tasks/{int(id)}/logs", LogLine, {"after_seq": cursor, "limit": size})
+            lines.extend(page.items)
+            if len(page.items) < size or not page.items:
+                break
+            cursor = page.items[-1].seq or cursor
+        return lines
+
+    def log_metrics(self, id: int, points: Iterable[MetricPoint | dict[str, Any]]) -> int:
+        """Store metric points in batches; returns how many were stored."""
+        parsed = [p if isinstance(p, MetricPoint) else MetricPoint.model_validate(p) for p in points]
+        return self._batches(f"/tasks/{int(id)}/metrics", parsed)
+
+    def metrics(
+        self, id: int, after: int | None = None, trial_id: str | None = None, key: str | None = None, category: str | None = None
+    ) -> list[MetricPoint]:
+        """Metric points, oldest first; with ``after`` only those newer than that ``seq``.
+
+        A live dashboard keeps ``points[-1].seq`` and asks for ``after=`` it next time.
+        """
+        points: list[MetricPoint] = []
+        cursor = after or 0
+        while True:
+            params = {"after": cursor, "trial_id": trial_id, "key": key, "category": category, "limit": 10_000}
+            page = self._page(f"/tasks/{int(id)}/metrics", MetricPoint, params)
+            points.extend(page.items)
+            if len(page.items) >= page.total or not page.items:
+                return points
+            cursor = page.items[-1].seq or cursor
+
+    # -- visualizations and trials -----------------------------------------------------
+
+    def log_visualization(self, id: int, visualization: Visualization | dict[str, Any]) -> Visualization:
+        """Store a figure (Plotly dict), image reference or table."""
+        body = visualization if isinstance(visualization, Visualization) else Visualization.model_validate(visualization)
+        return Visualization.model_validate(self._http.json("POST", f"/tasks/{int(id)}/visualizations", json=body.model_dump(mode="json")))
+
+    def visualizations(self, id: int) -> list[Visualization]:
+        """Every visualization of a task, oldest first."""
+        return list(self._iter_all(f"/tasks/{int(id)}/visualizations", Visualization))
+
+    def log_trials(self, id: int, table: TrialTable | dict[str, Any]) -> TrialTable:
+        """Store a snapshot of the trial table (the history is kept)."""
+        body = table if isinstance(table, TrialTable) else TrialTable.model_validate(table)
+        return TrialTable.model_validate(self._http.json("POST", f"/tasks/{int(id)}/trials", json=body.model_dump(mode="json")))
+
+    def trials(self, id: int) -> TrialTable | None:
+        """The latest trial table, or None before the first."""
+        data = self._http.json("GET", f"/tasks/{int(id)}/trials")
+        return None if data is None else TrialTable.model_validate(data)
+
+    def trials_history(self, id: int) -> list[TrialTable]:
+        """Every trial table snapshot, oldest first."""
+        return list(self._iter_all(f"/tasks/{int(id)}/trials/history", TrialTable))
+
+    def set_best_trial(self, id: int, trial_id: str) -> TrialTable:
+        """Register the best trial of a tuning run."""
+        return TrialTable.model_validate(self._http.json("PUT", f"/tasks/{int(id)}/best-trial", json={"trial_id": trial_id}))
+
+    # -- files -------------------------------------------------------------------------
+
+    def upload_file(self, id: int, rel_path: str, local_path: Path) -> TaskFile:
+        """Keep a file of the task on the backend (e.g. ``checkpoints/last.pt``), verified by sha256."""
+        local_path = Path(local_path)
+        if not local_path.is_file():
+            raise InputError("local_path", "an existing file", got=str(local_path))
+        params = {"path": rel_path, "sha256": _sha256(local_path)}
+        data = self._http.json("PUT", f"/tasks/{int(id)}/files/content", params=params, content=_FileBody(local_path))
+        return TaskFile.model_validate(data)
+
+    def list_files(self, id: int) -> list[TaskFile]:
+        """The files a task keeps, by path."""
+        return list(self._iter_all(f"/tasks/{int(id)}/files", TaskFile))
+
+    def download_file(self, id: int, rel_path: str, dest: Path) -> Path:
+        """Write a task's file to ``dest`` (a file path, or a folder), verified, atomically."""
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / Path(rel_path).name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+        try:
+            with open(tmp, "wb") as out:
+                headers = self._http.stream_to(f"/tasks/{int(id)}/files/content", out, params={"path": rel_path})
+            expected = headers.get("X-Content-SHA256")
+            if expected and _sha256(tmp) != expected:
+                raise BackendError(0, f"{rel_path}: the downloaded file does not match its sha256 {expected}", "GET", rel_path)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return dest
