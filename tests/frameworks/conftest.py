@@ -6,7 +6,7 @@ The datasets come from the toolkit's own sample generator and YOLO writer: 12 im
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,40 +16,7 @@ from synapse_nb.formats.raw import RawDataset
 from synapse_nb.formats.yolo import write_yolo
 from synapse_nb.samples import generate_sample_project
 
-IMGSZ = 64
-TINY = {"imgsz": IMGSZ, "batch": 4, "workers": 0, "plots": False, "seed": 0}
-
-
-@dataclass
-class ListSink:
-    """A MetricSink that keeps everything in memory."""
-
-    metrics: list[tuple[str, str, float, int | None]] = field(default_factory=list)
-    progress: list[tuple[float, float, str]] = field(default_factory=list)
-
-    def log_metric(self, category: str, key: str, value: float, *, epoch: int | None = None, step: int | None = None) -> None:
-        self.metrics.append((category, key, value, epoch))
-
-    def set_progress(self, current: float, total: float, category: str) -> None:
-        self.progress.append((current, total, category))
-
-    def keys(self, category: str) -> set[str]:
-        return {k for c, k, _, _ in self.metrics if c == category}
-
-    def epochs(self) -> list[int | None]:
-        return sorted({e for *_, e in self.metrics}, key=lambda e: -1 if e is None else e)
-
-
-@dataclass
-class Recorder:
-    """A YoloEpochCallback that records what it saw, including the trainer's own loss names."""
-
-    calls: list[tuple[int, dict[str, float]]] = field(default_factory=list)
-    loss_names: tuple[str, ...] = ()
-
-    def __call__(self, epoch: int, metrics: dict[str, float], trainer: Any) -> None:
-        self.calls.append((epoch, metrics))
-        self.loss_names = tuple(trainer.loss_names)
+from fw_helpers import IMGSZ, TINY, ListSink, Recorder
 
 
 def _split(raw: RawDataset) -> RawDataset:

@@ -23,6 +23,7 @@ from synapse_nb.frameworks.ultralytics_yolo.autolog import (
 from synapse_nb.frameworks.ultralytics_yolo.export import (
     OutputParity,
     ParityReport,
+    compare_arrays,
     export_onnx,
     onnx_parity,
     sample_images,
@@ -41,6 +42,7 @@ __all__ = [
     "YoloFramework",
     "attach_autolog",
     "attach_epoch_callbacks",
+    "compare_arrays",
     "default_device",
     "default_weights_dir",
     "epoch_metrics",

@@ -161,6 +161,26 @@ def _torch_outputs(model: Any, batch: np.ndarray) -> list[np.ndarray]:
     return _flatten(exported)
 
 
+def compare_arrays(reference: np.ndarray, produced: np.ndarray, atol: float, rtol: float) -> tuple[float, float, bool]:
+    """``(max |difference|, max |reference|, every element within atol + rtol * |reference|)``.
+
+    A NaN or inf on either side fails and counts as an infinite difference.
+
+    Example:
+        >>> compare_arrays(np.array([1.0, 100.0]), np.array([1.0005, 100.05]), atol=1e-3, rtol=1e-3)
+        (0.04999999999999716, 100.0, True)
+        >>> compare_arrays(np.array([1.0]), np.array([np.nan]), atol=1e-3, rtol=1e-3)
+        (inf, 1.0, False)
+    """
+    finite = np.isfinite(reference) & np.isfinite(produced)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(finite, np.abs(produced - reference), np.inf)
+    close = bool(finite.all()) and bool(np.all(diff <= atol + rtol * np.abs(reference)))
+    worst = float(diff.max(initial=0.0))
+    scale = float(np.abs(reference[np.isfinite(reference)]).max(initial=0.0))
+    return worst, scale, close
+
+
 def onnx_parity(
     weights: Path,
     onnx_path: Path,
@@ -213,11 +233,11 @@ def onnx_parity(
             got = np.asarray(got, dtype=np.float32)
             if ref.shape != got.shape:
                 raise StepFailed("onnx parity", f"output {names[i]}: PyTorch shape {ref.shape}, ONNX shape {got.shape}")
-            diff = np.abs(got - ref)
+            worst, ref_scale, close = compare_arrays(ref, got, atol, rtol)
             shapes[i] = list(ref.shape)
-            abs_diff[i] = max(abs_diff[i], float(diff.max(initial=0.0)))
-            scale[i] = max(scale[i], float(np.abs(ref).max(initial=0.0)))
-            ok[i] = ok[i] and bool(np.all(diff <= atol + rtol * np.abs(ref)))
+            abs_diff[i] = max(abs_diff[i], worst)
+            scale[i] = max(scale[i], ref_scale)
+            ok[i] = ok[i] and close
     outputs = [
         OutputParity(
             name=names[i],

@@ -105,7 +105,7 @@ def _check_with_ultralytics(key: str, value: Any) -> Any:
     try:
         check_cfg(single, hard=True)
     except (TypeError, ValueError) as exc:
-        raise InputError(_field(key), "a valid value", got=value, hint=str(exc).strip("'\" ")) from None
+        raise InputError(_field(key), "a valid value", got=value, hint=str(exc)) from None
     return single[key]
 
 
