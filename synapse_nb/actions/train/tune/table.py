@@ -1,0 +1,144 @@
+"""The live trials table: a Ray Tune callback that logs a snapshot of every trial's status,
+hyperparameters and up to four metrics on each result, completion and error, and drives
+the progress bar by the real number of trials.
+
+The callback is pickled with the experiment (Ray saves it to resume a search): it keeps no
+live connection, only the path of a small binding file that the driver rewrites on every
+(re)start with the task to report to.
+
+Example:
+    >>> snapshot_row("TERMINATED", {"lr0": 0.01, "x": 1}, {"mAP50": 0.5}, ["lr0"], ["mAP50"])
+    {'status': 'TERMINATED', 'lr0': 0.01, 'mAP50': 0.5}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+try:
+    from ray.tune import Callback
+except ImportError:  # pragma: no cover - ray is a dependency; this keeps import-time light paths safe
+    Callback = object  # type: ignore[assignment,misc]
+
+BINDING_FILE = ".synapse_nb_binding.json"
+FINISHED = ("TERMINATED", "ERROR")
+
+
+def write_binding(experiment_dir: Path, url: str, token: str, task_id: int, offset: int = 0) -> None:
+    """Tell the (possibly restored) callback which task it reports to; 0600, atomic."""
+    experiment_dir.mkdir(parents=True, exist_ok=True)
+    path = experiment_dir / BINDING_FILE
+    tmp = path.with_name(f".{BINDING_FILE}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"url": url, "token": token, "task_id": task_id, "offset": offset}, handle)
+    os.replace(tmp, path)
+
+
+def snapshot_row(status: str, config: dict[str, Any], result: dict[str, Any], hyperparameters: list[str],
+                 metrics: list[str]) -> dict[str, Any]:
+    """One row of the trials table."""
+    row: dict[str, Any] = {"status": status}
+    row.update({h: config.get(h) for h in hyperparameters})
+    for m in metrics:
+        value = result.get(m)
+        row[m] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return row
+
+
+class TrialTableCallback(Callback):  # type: ignore[misc]
+    """Logs trial-table snapshots and trial progress for one search."""
+
+    def __init__(self, binding_dir: Path, hyperparameters: list[str], metric: str, total_trials: int,
+                 extra_rows: dict[str, dict[str, Any]] | None = None, min_interval: float = 1.0) -> None:
+        self.binding_dir = Path(binding_dir)
+        self.hyperparameters = list(hyperparameters)
+        self.metric = metric
+        self.metrics: list[str] = [metric]
+        self.total_trials = total_trials
+        self.extra_rows = dict(extra_rows or {})
+        self.min_interval = min_interval
+        self._run: Any = None
+        self._last_sent = 0.0
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_run"] = None  # a live connection is never pickled with the experiment
+        return state
+
+    # -- Ray Tune events -------------------------------------------------------------------------
+
+    def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._snapshot(trials, force=False)
+
+    def on_trial_result(self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any],
+                        **info: Any) -> None:
+        self._learn_metrics(result)
+        self._snapshot(trials, force=False)
+
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._snapshot(trials, force=True)
+
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._snapshot(trials, force=True)
+
+    def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        self._snapshot(trials, force=True)
+        if self._run is not None:
+            self._run.flush(timeout=30)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def run(self) -> Any:
+        """The TrainRun of the bound task (created on first use after a (re)start)."""
+        if self._run is None:
+            from synapse_nb.actions.train.run import TrainRun
+            from synapse_nb.api import Api
+
+            binding = json.loads((self.binding_dir / BINDING_FILE).read_text())
+            self._run = TrainRun(Api(binding["url"], binding["token"]), binding["task_id"])
+        return self._run
+
+    def _learn_metrics(self, result: dict[str, Any]) -> None:
+        if len(self.metrics) >= 4:
+            return
+        preferred = ["mAP50-95", "mAP50", "precision", "recall", "fitness"]
+        numeric = [k for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        for key in [k for k in preferred if k in numeric] + sorted(k for k in numeric if "loss" in k):
+            if key not in self.metrics and len(self.metrics) < 4:
+                self.metrics.append(key)
+
+    def _row(self, trial: Any) -> dict[str, Any]:
+        row = snapshot_row(str(trial.status), trial.config or {}, trial.last_result or {}, self.hyperparameters,
+                           self.metrics)
+        row["iterations"] = (trial.last_result or {}).get("training_iteration")
+        if str(trial.status) == "ERROR":
+            row["error"] = _error_text(trial)
+        return row
+
+    def _snapshot(self, trials: list[Any], force: bool) -> None:
+        now = time.monotonic()
+        self.rows = {**self.extra_rows, **{t.trial_id: self._row(t) for t in trials}}
+        done = sum(1 for r in self.rows.values() if r["status"] in FINISHED)
+        run = self.run()
+        total = max(self.total_trials, len(self.rows))
+        # Tune mode's proportions: dataset 20 %, trials 75 %, model upload 5 %.
+        run.set_progress(done, total, "train", overall=0.20 + 0.75 * done / total)
+        if not force and now - self._last_sent < self.min_interval:
+            return
+        self._last_sent = now
+        run.log_trials(trials=self.rows, base=["status", "iterations"], hyperparameters=self.hyperparameters,
+                       metrics=self.metrics, best_trial="")
+
+
+def _error_text(trial: Any) -> str:
+    path = getattr(trial, "error_file", None)
+    if path and Path(path).is_file():
+        lines = [line for line in Path(path).read_text(errors="replace").strip().splitlines() if line.strip()]
+        return (lines[-1] if lines else "error")[:500]
+    return "error"

@@ -1,0 +1,114 @@
+"""The entry point of one trial: run the action's ``execute`` with the trial's hyperparameters.
+
+Runs inside the trial's Ray worker. Whatever the plugin returns is normalised — a dict of
+metrics, a single number (stored under the tune metric), or nothing when it reported
+through Ray itself — and the tune metric must be among the results, else the trial errors
+saying which metrics it did report. The trial's model is uploaded from this worker, named
+with the trial id, so it works on a multi-node cluster.
+
+Example:
+    >>> normalise_result(0.7, {}, "mAP50")
+    {'mAP50': 0.7}
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any
+
+from synapse_nb.actions.train.tune.reporter import TrialReporter
+from synapse_nb.actions.train.tune.spec import TrialSpec
+from synapse_nb.errors import InputError
+
+
+def normalise_result(value: Any, reported: dict[str, float], metric: str) -> dict[str, float]:
+    """The trial's final metrics from execute()'s return value and what it reported."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        result = {metric: float(value)}
+    elif isinstance(value, dict):
+        numeric = {k: float(v) for k, v in value.items() if isinstance(v, numbers.Number) and not isinstance(v, bool)}
+        result = {**reported, **TrialReporter.flatten(numeric)}
+    else:
+        result = dict(reported)
+    if metric not in result:
+        seen = sorted(result) or "none"
+        raise InputError("tune_config.metric", f"the metric {metric!r} in the trial's results",
+                         got=f"metrics reported: {seen}")
+    return result
+
+
+def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any, Any, Any]:
+    from synapse_nb.actions.runner import default_device
+    from synapse_nb.actions.train.context import RuntimeContext
+    from synapse_nb.actions.train.run import TrainRun
+    from synapse_nb.api import Api
+    from synapse_nb.state import TrainState
+
+    api = Api(spec.url, spec.token)
+    run = TrainRun(api, spec.task_id, trial_id=trial_id)
+    reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints)
+    runtime = RuntimeContext(task_id=spec.task_id, api=api, run=run, work_dir=trial_dir,
+                             state=TrainState.model_validate_json(spec.state_json), device=default_device(),
+                             trial_id=trial_id, tune_reporter=reporter)
+    return api, run, runtime
+
+
+def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
+    """Ray Tune's trainable: one trial of the search."""
+    import synapse_nb  # noqa: F401  (offline settings in this worker)
+    from ray import tune
+
+    from synapse_nb.steps.train import weights_from_result
+    from synapse_nb.steps.upload import upload_model
+
+    context = tune.get_context()
+    trial_id = context.get_trial_id()
+    trial_dir = Path(context.get_trial_dir())
+    api, run, runtime = _trial_runtime(spec, trial_id, trial_dir)
+    try:
+        hyper = {**spec.fixed_hyperparameters, **config}
+        params = {**spec.params, "hyperparameter": hyper}
+        for key in config:
+            params.pop(key, None)  # the trial's value, lifted from `hyperparameter`, wins
+        action = spec.action_cls(params, runtime)
+        ctx = action.context
+        ctx.dataset = dict(spec.dataset)
+        data_path = ctx.dataset.get("path") or spec.params.get("data_path")
+        if data_path is None or not Path(data_path).exists():
+            # Another node of the cluster: prepare the dataset here (cached per node).
+            from synapse_nb.steps.convert import ConvertDatasetStep
+            from synapse_nb.steps.export import ExportDatasetStep
+
+            ExportDatasetStep().execute(ctx)
+            ConvertDatasetStep(action.target_format).execute(ctx)
+            data_path = ctx.dataset["path"]
+        checkpoint = spec.checkpoint
+        if checkpoint is not None and not Path(checkpoint["path"]).exists():
+            checkpoint = None
+        ctx.checkpoint = checkpoint or action.get_checkpoint()
+        run.log(f"trial {trial_id}: {', '.join(f'{k}={v!r}' for k, v in config.items())}")
+        value = action.execute(Path(data_path), ctx.checkpoint)
+        reporter = runtime.tune_reporter
+        final = normalise_result(value, reporter.last, spec.metric)
+        if reporter.reports == 0:
+            tune.report(final)
+        weights = weights_from_result(value) or run.checkpoint_output
+        if weights is not None and Path(weights).exists():
+            ctx.experiment.setdefault("experiment_name", f"{spec.experiment_name} trial {trial_id}")
+            ctx.experiment.setdefault("evaluation_metrics", final)
+            model = upload_model(ctx, Path(weights), name=f"{spec.experiment_name} trial {trial_id}",
+                                 metrics=final, config={"trial_config": config, "trial_id": trial_id,
+                                                        **ctx.experiment.get("model_config", {})})
+            run.log(f"trial {trial_id}: model {model['id']} uploaded")
+        else:
+            run.log(f"trial {trial_id}: no weights to upload", level="WARNING")
+    except BaseException as exc:
+        run.log(f"trial {trial_id} failed: {type(exc).__name__}: {exc}", level="ERROR")
+        raise
+    finally:
+        run.close(timeout=30)
