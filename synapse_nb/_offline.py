@@ -95,7 +95,7 @@ def configure_ultralytics() -> None:
     configure_environment()
     from ultralytics import settings
 
-    wanted = {
+    wanted: dict[str, bool | str] = {
         "sync": False,
         "hub": False,
         "raytune": False,
@@ -107,6 +107,11 @@ def configure_ultralytics() -> None:
         "tensorboard": False,
         "wandb": False,
     }
+    # Folders under SYNAPSE_NB_HOME instead of the current directory: ultralytics looks for
+    # weights by bare name in weights_dir (its AMP check needs yolo26n.pt there, the same
+    # folder the YOLO plugin takes local weights from), and a relative project lands in runs_dir.
+    wanted["weights_dir"] = str(sub_dir("weights"))
+    wanted["runs_dir"] = str(sub_dir("runs"))
     known = {key: value for key, value in wanted.items() if key in settings}
     if any(settings.get(key) != value for key, value in known.items()):
         settings.update(known)
