@@ -39,6 +39,16 @@ def records() -> list[ExperimentInfo | dict]:
     ]
 
 
+def drawn_fill(fig: go.Figure, row: int, column: int) -> str:
+    """The colour plotly.js paints a cell (its table gridPick: per column, then per row,
+    a short list repeating its last entry)."""
+    spec = fig.data[0].cells.fill.color
+    if isinstance(spec, str):
+        return spec
+    entry = spec[min(column, len(spec) - 1)]
+    return entry if isinstance(entry, str) else entry[min(row, len(entry) - 1)]
+
+
 def table_cells(fig: go.Figure) -> dict[str, list[str]]:
     table = fig.data[0]
     return {h.rstrip(" ▲▼"): list(c) for h, c in zip(table.header.values, table.cells.values, strict=True)}
@@ -68,8 +78,9 @@ def test_table_ranks_by_the_primary_metric_and_highlights_the_best() -> None:
     assert list(by_header)[:4] == ["experiment", "model", "framework", "task"]
     headers = list(fig.data[0].header.values)
     assert headers[list(by_header).index("mAP")] == "mAP ▼"
-    fill = fig.data[0].cells.fill.color
-    assert fill[0] == theme.BEST_ROW_COLOR and fill[-1] == theme.CELL_COLOR  # plotly.js repeats the last
+    for column in range(len(by_header)):
+        assert drawn_fill(fig, 0, column) == theme.BEST_ROW_COLOR
+        assert drawn_fill(fig, 1, column) == drawn_fill(fig, 2, column) == theme.CELL_COLOR
     assert fig.layout.height <= theme.TABLE_MAX_HEIGHT
 
 

@@ -46,10 +46,10 @@ _LEADING = {
 }
 # Columns that say where things are rather than how the run went.
 _HIDDEN = {"primary_metric", "project_id", "model_id", "base_checkpoint", "task_type", "best_checkpoint"}
+# Record fields that are documents or lists, not one value per experiment.
+_NOT_COLUMNS = {"checkpoints", "export", "hyperparameters", "train_val_split", "evaluation_metrics", "model_ids", "benchmark_report"}
 # Tried in order when no metric is named and the experiments name no primary metric.
 _DEFAULT_METRICS = ("mAP", "mAP50-95", "map", "mAP50")
-_METRIC_HEADER_COLOR = "#e0e7ff"
-_HEADER_COLOR = "#f3f4f6"
 
 
 def experiments_frame(experiments: Iterable[ExperimentInfo | Mapping[str, Any]]) -> pd.DataFrame:
@@ -67,8 +67,8 @@ def experiments_frame(experiments: Iterable[ExperimentInfo | Mapping[str, Any]])
             info = item if isinstance(item, ExperimentInfo) else ExperimentInfo.model_validate(item)
         except ValueError as exc:
             raise InputError(f"experiments[{i}]", "an experiment record (ExperimentInfo fields)", hint=str(exc)) from exc
-        data = info.model_dump()
-        row: dict[str, Any] = {k: v for k, v in data.items() if not isinstance(v, (list, dict)) and k != "hyperparameters"}
+        data = info.model_dump(exclude=_NOT_COLUMNS)
+        row: dict[str, Any] = {k: v for k, v in data.items() if not isinstance(v, (list, dict))}
         for name, value in info.evaluation_metrics.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 row[name] = float(value)
@@ -142,9 +142,12 @@ def experiments_table(df: pd.DataFrame, metric: str | None = None, mode: str = "
     rows = df
     if metric is not None:
         values = pd.to_numeric(df[metric], errors="coerce")
-        rows = df.loc[values.sort_values(ascending=mode == "min", na_position="last", kind="stable").index]
-    leading = [c for c in _LEADING if c in rows.columns]
-    rest = [c for c in rows.columns if c not in _LEADING and c not in _HIDDEN and _is_scalar_column(rows[c])]
+        # By position, so repeated index labels cannot repeat rows.
+        rows = df.iloc[values.reset_index(drop=True).sort_values(ascending=mode == "min", na_position="last", kind="stable").index]
+    # A column nobody filled in (no device recorded) is noise in a comparison.
+    filled = [c for c in rows.columns if c == "experiment_name" or rows[c].notna().any()]
+    leading = [c for c in _LEADING if c in filled]
+    rest = [c for c in filled if c not in _LEADING and c not in _HIDDEN and _is_scalar_column(rows[c])]
     numeric_rest = [c for c in rest if pd.api.types.is_numeric_dtype(rows[c]) and not pd.api.types.is_bool_dtype(rows[c])]
     if metric in numeric_rest:  # the sort metric comes first among the numbers
         numeric_rest.remove(metric)
@@ -165,19 +168,18 @@ def experiments_table(df: pd.DataFrame, metric: str | None = None, mode: str = "
             cells[best_row] = f"{theme.BEST_MARK} {cells[best_row]}"
         arrow = (" ▲" if mode == "min" else " ▼") if name == metric else ""
         header.append(_LEADING.get(name, name) + arrow)
-        header_fill.append(_METRIC_HEADER_COLOR if name in numeric_rest else _HEADER_COLOR)
+        header_fill.append(theme.METRIC_HEADER_COLOR if name in numeric_rest else theme.HEADER_COLOR)
         columns.append(cells)
         align.append("right" if name in numeric_rest or name in ("training_duration", "train_size", "val_size", "task_id") else "left")
-    fill: str | list[str] = theme.CELL_COLOR if best_row is None else [theme.BEST_ROW_COLOR, theme.CELL_COLOR]
-    table = {
-        "type": "table",
-        "header": {"values": header, "fill": {"color": header_fill}, "align": align},
-        "cells": {"values": columns, "fill": {"color": fill}, "align": align},
-        "columnwidth": [2.0 if name == "experiment_name" else 1.0 for name in shown],
-    }
-    fig = go.Figure(data=[table])
-    fig.update_layout(margin={"l": 8, "r": 8, "t": 44, "b": 8})
-    return theme.apply_theme(fig, height=theme.table_height(len(rows.index)), title=title)
+    return theme.table_figure(
+        header,
+        columns,
+        header_fill=header_fill,
+        fill=[theme.row_fill(best_row)] * len(columns),
+        align=align,
+        column_width=theme.column_widths(header, columns),
+        title=title,
+    )
 
 
 def metric_overlay(

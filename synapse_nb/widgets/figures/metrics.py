@@ -383,13 +383,14 @@ def training_overview(df: pd.DataFrame, trial_id: str | None = None, x: str = "e
     if not losses and not quality:
         return empty_figure(title=title, height=WIDE_HEIGHT)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Losses", "mAP, precision, recall"), horizontal_spacing=0.1)
+    # One colour per key across both plots, so the shared legend stays unambiguous.
+    colors, dashes = _key_colors(losses + quality), _category_dashes(series)
     for col, group in ((1, losses), (2, quality)):
         if not group:
             fig.add_annotation(
                 text="no values yet", row=1, col=col, x=0.5, y=0.5, xref="x domain", yref="y domain", showarrow=False
             )
             continue
-        colors, dashes = _key_colors(group), _category_dashes(series)
         fig.add_traces([_line(s, colors[s.key], dashes[s.category]) for s in group], rows=1, cols=col)
     fig.update_xaxes(title_text=x_used)
     fig.update_yaxes(title_text="loss", row=1, col=1)

@@ -55,6 +55,8 @@ UNKNOWN_STATUS_COLOR = "#9ca3af"
 
 CELL_COLOR = "#ffffff"
 BEST_ROW_COLOR = "#fef3c7"
+HEADER_COLOR = "#f3f4f6"
+METRIC_HEADER_COLOR = "#e0e7ff"
 TEXT_COLOR = "#1f2937"
 MUTED_COLOR = "#6b7280"
 MISSING = "—"
@@ -252,36 +254,120 @@ def format_number(value: Any) -> str:
     return _cut(str(value))
 
 
-def format_column(values: Iterable[Any]) -> list[str]:
-    """A table column as text, every number with the same number of decimals.
+def _scientific(value: float) -> str:
+    return "0" if value == 0.0 else _short_exponent(f"{value:.2e}")
 
-    Whole numbers show as integers; columns spanning several orders of magnitude below
-    1e-3 (learning rates) use 3 significant digits; the rest use fixed decimals that give
-    about 4 significant digits for the largest value. Missing values show as a dash, so a
-    column never carries 'nan'.
+
+def format_column(values: Iterable[Any]) -> list[str]:
+    """A table column as text, every number in the same format.
+
+    Whole numbers show as integers. Otherwise fixed decimals give about 4 significant digits
+    to the largest value, unless that would leave more than a tenth of the values with fewer
+    than 2 significant digits (a learning rate searched over several decades): then every
+    value is written in scientific notation. Missing values show as a dash, so a column
+    never carries 'nan'.
 
     Example:
         >>> format_column([0.91, 0.5, 0.123456])
         ['0.9100', '0.5000', '0.1235']
-        >>> format_column([1e-4, 3e-3, None])
-        ['0.0001', '0.003', '—']
+        >>> format_column([1e-5, 2e-4, 3e-3, 0.05, None])
+        ['1.00e-5', '2.00e-4', '3.00e-3', '5.00e-2', '—']
         >>> format_column([16, 32.0])
         ['16', '32']
     """
     items = list(values)
-    numbers_only = [float(v) for v in items if _is_number(v) and not is_missing(v)]
-    others = [v for v in items if not is_missing(v) and not _is_number(v)]
-    finite = [v for v in numbers_only if math.isfinite(v)]
-    if others or not finite:
+    if any(not is_missing(v) and not _is_number(v) for v in items):
         return [format_number(v) for v in items]
+    finite = [float(v) for v in items if not is_missing(v) and math.isfinite(float(v))]
+    if not finite:
+        return [format_number(v) for v in items]
+
+    def each(write: Any) -> list[str]:
+        return [write(float(v)) if not is_missing(v) and math.isfinite(float(v)) else format_number(v) for v in items]
+
     if all(v.is_integer() and abs(v) < 1e15 for v in finite):
-        return [str(int(v)) if not is_missing(v) and math.isfinite(float(v)) else format_number(v) for v in items]
+        return each(lambda v: str(int(v)))
     largest = max(abs(v) for v in finite)
-    smallest = min((abs(v) for v in finite if v != 0.0), default=largest)
-    if largest >= 1e6 or smallest < 1e-3:
-        return [_short_exponent(f"{float(v):.3g}") if not is_missing(v) and math.isfinite(float(v)) else format_number(v) for v in items]
-    decimals = min(6, max(0, 3 - math.floor(math.log10(largest)))) if largest > 0 else 0
-    return [f"{float(v):.{decimals}f}" if not is_missing(v) and math.isfinite(float(v)) else format_number(v) for v in items]
+    if largest >= 1e7:
+        return each(_scientific)
+    decimals = min(6, max(0, 3 - math.floor(math.log10(largest))))
+    nonzero = [abs(v) for v in finite if v != 0.0]
+    lossy = sum(1 for v in nonzero if v < 10.0 ** (1 - decimals))
+    if lossy > 0.1 * len(nonzero):
+        return each(_scientific)
+    return each(lambda v: f"{v:.{decimals}f}")
+
+
+def _text_width(text: str) -> float:
+    # Capitals, digits and symbols (★, ▼) are wider than the average character of a proportional font.
+    return sum(2.0 if not c.isascii() else 1.3 if c.isupper() else 1.1 if c.isdigit() else 1.0 for c in text)
+
+
+def column_widths(header: list[str], columns: list[list[str]], widest: int = 20) -> list[float]:
+    """Relative column widths for a table: the longest of header and cells in characters
+    (capped at ``widest``; longer text wraps), plus room for the cell padding.
+
+    Example:
+        >>> column_widths(["trial", "status"], [["t_1"], ["RUNNING"]])
+        [10.0, 13.1]
+    """
+    padding = 4  # plotly's cell padding, in characters: without it short columns clip their text
+    widths = []
+    for title, cells in zip(header, columns, strict=True):
+        longest = max(cells, key=len, default="")
+        wanted = max(4.0, _text_width(title) + 1, _text_width(longest))
+        widths.append(round(padding + min(float(widest), wanted), 1))
+    return widths
+
+
+def row_fill(best_row: int | None) -> str | list[str]:
+    """The fill of a plain table column: white, the best row (if any) highlighted.
+
+    plotly.js repeats the last colour of a short list over the remaining rows, so the list
+    stops right after the best row: a 500-row table carries a few colours per column, not 500.
+
+    Example:
+        >>> row_fill(None) == CELL_COLOR, row_fill(1) == [CELL_COLOR, BEST_ROW_COLOR, CELL_COLOR]
+        (True, True)
+    """
+    return CELL_COLOR if best_row is None else [CELL_COLOR] * best_row + [BEST_ROW_COLOR, CELL_COLOR]
+
+
+def table_figure(
+    header: list[str],
+    columns: list[list[str]],
+    *,
+    header_fill: list[str],
+    fill: list[str | list[str]] | str,
+    align: list[str],
+    column_width: list[float],
+    font_color: list[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """A themed ``go.Table`` figure from column lists, as tall as its rows need (capped).
+
+    ``fill`` is one colour, or one entry per column: a colour or per-row colours (see
+    :func:`row_fill`); a flat list of colours therefore colours columns, not rows.
+
+    Example:
+        >>> fig = table_figure(["a"], [["1", "2"]], header_fill=["#fff"], fill=CELL_COLOR, align=["right"],
+        ...                    column_width=[1.0])
+        >>> fig.data[0].type, fig.layout.height
+        ('table', 160)
+    """
+    cells: dict[str, Any] = {"values": columns, "fill": {"color": fill}, "align": align}
+    if font_color is not None:
+        cells["font"] = {"color": font_color}
+    # A plain dict: plotly validates it once when the figure is built, not twice (object + figure).
+    table = {
+        "type": "table",
+        "header": {"values": header, "fill": {"color": header_fill}, "align": align},
+        "cells": cells,
+        "columnwidth": column_width,
+    }
+    fig = go.Figure(data=[table])
+    fig.update_layout(margin={"l": 8, "r": 8, "t": 44, "b": 8})
+    return apply_theme(fig, height=table_height(len(columns[0]) if columns else 0), title=title)
 
 
 def table_height(rows: int) -> int:
@@ -291,6 +377,6 @@ def table_height(rows: int) -> int:
         >>> table_height(3) < table_height(10) <= table_height(500) == TABLE_MAX_HEIGHT
         True
     """
-    margins = 52 + 12  # the template's top margin (title) and a small bottom one
+    margins = 44 + 8  # table figures' top margin (title) and bottom one
     wanted = margins + TABLE_HEADER_HEIGHT + TABLE_ROW_HEIGHT * max(rows, 1) + 8
     return max(TABLE_MIN_HEIGHT, min(TABLE_MAX_HEIGHT, wanted))

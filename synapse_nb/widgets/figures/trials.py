@@ -35,8 +35,6 @@ from synapse_nb.widgets.figures import theme
 from synapse_nb.widgets.figures.metrics import collect_series, resolve_category
 
 MODES = ("max", "min")
-_HEADER_HP_COLOR = "#f3f4f6"
-_HEADER_METRIC_COLOR = "#e0e7ff"
 # Above this many trials a per-trial legend is longer than the plot; hover still names them.
 _LEGEND_UP_TO = 20
 
@@ -145,18 +143,21 @@ def _metric_values(df: pd.DataFrame, metric: str) -> pd.Series:
     return pd.to_numeric(df[metric], errors="coerce").astype(float)
 
 
+def _ordered(df: pd.DataFrame, key: pd.Series, ascending: bool) -> pd.DataFrame:
+    # By position, so a frame with repeated index labels keeps one row per trial.
+    order = key.reset_index(drop=True).sort_values(ascending=ascending, na_position="last", kind="stable").index
+    return df.iloc[order]
+
+
 def _best_first(df: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
-    values = _metric_values(df, metric)
     # Missing results (a trial still running) rank last whatever the mode.
-    order = values.sort_values(ascending=mode == "min", na_position="last", kind="stable").index
-    return df.loc[order]
+    return _ordered(df, _metric_values(df, metric), ascending=mode == "min")
 
 
 def _sort(df: pd.DataFrame, column: str, ascending: bool) -> pd.DataFrame:
     numeric = _numeric(df[column])
     key = numeric if numeric is not None else df[column].map(lambda v: "" if theme.is_missing(v) else str(v))
-    order = key.sort_values(ascending=ascending, na_position="last", kind="stable").index
-    return df.loc[order]
+    return _ordered(df, key, ascending)
 
 
 def trial_status_counts(df: pd.DataFrame) -> dict[str, int]:
@@ -247,56 +248,40 @@ def trials_table_data(
 
     ids = rows["trial_id"].map(str).tolist()
     best_row = ids.index(best) if best in ids else None
-    n = len(ids)
-    columns: list[list[str]] = []
-    fill: list[str | list[str]] = []
-    header: list[str] = []
-    header_fill: list[str] = []
-    align: list[str] = []
-    widths: list[float] = []
-    font: list[str] = []
-    # Only the best row differs in a plain column; plotly.js repeats a list's last colour.
-    plain_fill: str | list[str] = theme.CELL_COLOR if best_row is None else [theme.CELL_COLOR] * best_row + [theme.BEST_ROW_COLOR, theme.CELL_COLOR]
-
-    def add(name: str, label: str, cells: list[str], cell_fill: str | list[str], *, left: bool, width: float, is_metric: bool = False) -> None:
-        arrow = (" ▲" if ascending else " ▼") if name == sort_column else ""
-        header.append(label + arrow)
-        header_fill.append(_HEADER_METRIC_COLOR if is_metric else _HEADER_HP_COLOR)
-        columns.append(cells)
-        fill.append(cell_fill)
-        align.append("left" if left else "right")
-        widths.append(width)
-        font.append(theme.TEXT_COLOR)
-
-    add("trial_id", "trial", [f"{theme.BEST_MARK} {t}" if i == best_row else t for i, t in enumerate(ids)], plain_fill, left=True, width=1.4)
+    n, plain = len(ids), theme.row_fill(best_row)
+    # (column, header, cells, fill, align): the table's columns in order.
+    spec: list[tuple[str, str, list[str], str | list[str], str]] = [
+        ("trial_id", "trial", [f"{theme.BEST_MARK} {t}" if i == best_row else t for i, t in enumerate(ids)], plain, "left")
+    ]
     if "status" in rows.columns:
         statuses = [theme.MISSING if theme.is_missing(s) else str(s).upper() for s in rows["status"].tolist()]
-        add("status", "status", statuses, [theme.status_color(s) for s in statuses], left=True, width=1.1)
-        font[-1] = "#ffffff"
+        spec.append(("status", "status", statuses, [theme.status_color(s) for s in statuses], "left"))
     if "iterations" in rows.columns:
-        add("iterations", "iter", theme.format_column(rows["iterations"].tolist()), plain_fill, left=False, width=0.7)
-    for name in hp_names:
+        spec.append(("iterations", "iter", theme.format_column(rows["iterations"].tolist()), plain, "right"))
+    for name in [*hp_names, *metric_names]:
         values = rows[name].tolist() if name in rows.columns else [None] * n
-        add(name, name, theme.format_column(values), plain_fill, left=_numeric(rows[name]) is None if n else False, width=1.0)
-    for name in metric_names:
-        values = rows[name].tolist() if name in rows.columns else [None] * n
-        add(name, name, theme.format_column(values), plain_fill, left=False, width=1.0, is_metric=True)
+        text_column = name in hp_names and n > 0 and _numeric(rows[name]) is None
+        spec.append((name, name, theme.format_column(values), plain, "left" if text_column else "right"))
     if "error" in rows.columns:
-        add("error", "error", [theme.format_number(v) if not theme.is_missing(v) else "" for v in rows["error"].tolist()], plain_fill, left=True, width=2.6)
+        errors = ["" if theme.is_missing(v) else theme.format_number(v) for v in rows["error"].tolist()]
+        spec.append(("error", "error", errors, plain, "left"))
 
+    arrow = " ▲" if ascending else " ▼"
+    total = len(df.index) if has_rows else 0
+    header = [label + (arrow if name == sort_column else "") for name, label, *_ in spec]
     return TrialsTableData(
         header=header,
-        header_fill=header_fill,
-        columns=columns,
-        fill=fill,
-        font_color=font,
-        align=align,
-        column_width=widths,
+        header_fill=[theme.METRIC_HEADER_COLOR if c[0] in metric_names else theme.HEADER_COLOR for c in spec],
+        columns=[c[2] for c in spec],
+        fill=[c[3] for c in spec],
+        font_color=["#ffffff" if c[0] == "status" else theme.TEXT_COLOR for c in spec],
+        align=[c[4] for c in spec],
+        column_width=theme.column_widths(header, [c[2] for c in spec]),
         trial_ids=ids,
         best_row=best_row,
         shown=n,
-        total=len(df.index) if has_rows else 0,
-        title=_title(len(df.index) if has_rows else 0, n, counts, rank_metric, top_k, best),
+        total=total,
+        title=_title(total, n, counts, rank_metric, top_k, best),
         height=theme.table_height(n),
     )
 
@@ -334,16 +319,16 @@ def trials_table(
     if data.shown == 0:
         message = "no data yet" if data.total == 0 else f"no trials with status {', '.join(_status_filter(status) or [])}"
         return theme.empty_figure(message, title=data.title if data.total else "Trials")
-    # A plain dict: plotly validates it once when the figure is built, not twice (object + figure).
-    table = {
-        "type": "table",
-        "header": {"values": data.header, "fill": {"color": data.header_fill}, "align": data.align},
-        "cells": {"values": data.columns, "fill": {"color": data.fill}, "font": {"color": data.font_color}, "align": data.align},
-        "columnwidth": data.column_width,
-    }
-    fig = go.Figure(data=[table])
-    fig.update_layout(margin={"l": 8, "r": 8, "t": 44, "b": 8})
-    return theme.apply_theme(fig, height=data.height, title=data.title)
+    return theme.table_figure(
+        data.header,
+        data.columns,
+        header_fill=data.header_fill,
+        fill=data.fill,
+        align=data.align,
+        column_width=data.column_width,
+        font_color=data.font_color,
+        title=data.title,
+    )
 
 
 def _dimension(name: str, column: pd.Series) -> dict[str, Any]:
