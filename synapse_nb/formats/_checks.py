@@ -10,10 +10,11 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from synapse_nb.errors import InputError
-from synapse_nb.formats._files import check_component
+from synapse_nb.formats._files import check_component, is_component
 from synapse_nb.formats.raw import RawDataset, RawItem
 from synapse_nb.formats.shapes import TASK_SHAPE, TaskType
 
@@ -71,7 +72,8 @@ def check_names(raw: RawDataset) -> dict[int, str]:
         datasets[ref.id] = check_component(f"meta.datasets[{ref.id}].name", ref.name)
     seen: set[tuple[int, str]] = set()
     for i, item in enumerate(raw.items):
-        check_component(f"items[{i}].name", item.name)
+        if not is_component(item.name):
+            check_component(f"items[{i}].name", item.name)  # raises, naming the item
         if item.dataset_id not in datasets:
             raise InputError(f"items[{i}].dataset_id", f"one of the datasets {sorted(datasets)}", got=item.dataset_id)
         key = (item.dataset_id, item.name)
@@ -81,9 +83,21 @@ def check_names(raw: RawDataset) -> dict[int, str]:
     return datasets
 
 
-def check_sources(raw: RawDataset, items: Sequence[RawItem] | None = None) -> None:
-    """The image files of ``items`` (default: all of ``raw``'s) exist."""
+def source_paths(raw: RawDataset, items: Sequence[RawItem] | None = None) -> list[str]:
+    """Absolute paths of the image files of ``items`` (default: all of ``raw``'s), checked to exist.
+
+    Plain strings: writers handle thousands of them, and pathlib costs more than the copy.
+    """
     items = raw.items if items is None else items
-    missing = [str(raw.image_path(it)) for it in items if not raw.image_path(it).is_file()]
+    root: str | None = None
+    paths = []
+    for item in items:
+        if os.path.isabs(item.image):
+            paths.append(item.image)
+        else:
+            root = root if root is not None else str(raw.root)
+            paths.append(os.path.join(root, item.image))
+    missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise InputError("items.image", "existing image files", got=f"{len(missing)} missing, e.g. {missing[:3]}")
+    return paths

@@ -43,26 +43,29 @@ def _clip01(v: float) -> float:
     return 0.0 if v < 0.0 else 1.0 if v > 1.0 else v
 
 
-def _fmt(v: float) -> str:
-    # Six significant digits: 0.01 px on a 10,000 px image, and short lines.
-    return f"{v:.6g}"
-
-
 def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, height: int) -> str | None:
     """One label line for ``obj``, or ``None`` when nothing of it lies inside the image.
 
     Detection takes the enclosing box of any shape; segmentation takes a polygon (a
     rectangle gives its 4 corners, a bitmap its largest outline). Whether a shape may be
     converted at all is decided before this is called (see ``shapes.convert_objects``).
+    Six significant digits: 0.01 px on a 10,000 px image, and short lines.
     """
     geom = obj.geometry
     if task == "detect":
-        x1, y1, x2, y2 = geom.bbox()
+        if isinstance(geom, Rectangle):
+            x1, y1, x2, y2 = geom.x1, geom.y1, geom.x2, geom.y2
+        elif isinstance(geom, Polygon):
+            xs, ys = zip(*geom.points)
+            x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
+        else:
+            x1, y1, x2, y2 = geom.bbox()
         x1, x2 = _clip01(x1 / width), _clip01(x2 / width)
         y1, y2 = _clip01(y1 / height), _clip01(y2 / height)
         if x2 <= x1 or y2 <= y1:
             return None
-        return f"{class_index} {_fmt((x1 + x2) / 2)} {_fmt((y1 + y2) / 2)} {_fmt(x2 - x1)} {_fmt(y2 - y1)}"
+        # One %-format per line: this runs for every object of every image.
+        return "%d %.6g %.6g %.6g %.6g" % (class_index, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1)
     if isinstance(geom, Rectangle):
         polygon = rectangle_to_polygon(geom)
     elif isinstance(geom, Polygon):
@@ -75,7 +78,7 @@ def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, 
         nx, ny = _clip01(x / width), _clip01(y / height)
         xs.add(nx)
         ys.add(ny)
-        coords.append(f"{_fmt(nx)} {_fmt(ny)}")
+        coords.append("%.6g %.6g" % (nx, ny))
     if len(xs) < 2 or len(ys) < 2:  # clipped flat: the object lies outside the image
         return None
     return f"{class_index} " + " ".join(coords)

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from synapse_nb._home import sub_dir
 from synapse_nb.errors import InputError
-from synapse_nb.formats._checks import check_names, check_objects, check_sources, resolve_classes
+from synapse_nb.formats._checks import check_names, check_objects, resolve_classes, source_paths
 from synapse_nb.formats._files import Linker, atomic_write_text
 from synapse_nb.formats.coco import ANNOTATIONS, coco_documents
 from synapse_nb.formats.raw import RawDataset, RawItem
@@ -88,8 +88,8 @@ def _image_signature(raw: RawDataset, item: RawItem) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _annotation_signature(raw: RawDataset, item: RawItem) -> str:
-    text = raw.dataset_name(item.dataset_id) + "\0" + item.model_dump_json(include=_ITEM_FIELDS)
+def _annotation_signature(dataset: str, item: RawItem) -> str:
+    text = dataset + "\0" + item.model_dump_json(include=_ITEM_FIELDS)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -172,6 +172,7 @@ class _Update:
         self.manifest_path = folder / MANIFEST
         self.linker = Linker(link)
         self.fresh = CacheManifest(key=key, target_format=fmt, task=task, classes=names)
+        self.datasets = {ref.id: ref.name for ref in raw.meta.datasets}
 
     def _read_manifest(self) -> CacheManifest | None:
         try:
@@ -210,7 +211,7 @@ class _Update:
         removed = [i for i in manifest.entries if i not in current]
         changed: list[tuple[RawItem, str, str]] = []
         for item in raw.items:
-            image_sig, ann_sig = _image_signature(raw, item), _annotation_signature(raw, item)
+            image_sig, ann_sig = _image_signature(raw, item), _annotation_signature(self.datasets[item.dataset_id], item)
             old = manifest.entries.get(item.id)
             if old is None or old.image != image_sig or old.annotation != ann_sig:
                 changed.append((item, image_sig, ann_sig))
@@ -221,13 +222,13 @@ class _Update:
 
     def _item_files(self, item: RawItem, class_index: dict[str, int]) -> tuple[list[str], str | None]:
         if self.fmt == "yolo":
-            image_rel, label_rel, text, _ = yolo_item_files(self.raw, item, class_index, self.task)  # type: ignore[arg-type]
+            image_rel, label_rel, text, _ = yolo_item_files(item, self.datasets[item.dataset_id], class_index, self.task)  # type: ignore[arg-type]
             return [image_rel, label_rel], text
-        return [f"images/{self.raw.dataset_name(item.dataset_id)}/{item.name}"], None
+        return [f"images/{self.datasets[item.dataset_id]}/{item.name}"], None
 
     def _apply(self, manifest: CacheManifest, removed: list[int], changed: list[tuple[RawItem, str, str]]) -> None:
         raw = self.raw
-        check_sources(raw, [item for item, _, _ in changed])
+        sources = dict(zip((item.id for item, _, _ in changed), source_paths(raw, [item for item, _, _ in changed]), strict=True))
         class_index = {name: i for i, name in enumerate(self.names)}
         planned = {item.id: self._item_files(item, class_index) for item, _, _ in changed}
 
@@ -263,7 +264,7 @@ class _Update:
             if item.id not in keep_image:
                 target = self.data / files[0]
                 target.unlink(missing_ok=True)
-                self.linker.place(raw.image_path(item), target)
+                self.linker.place(sources[item.id], target)
             if text is not None:
                 (self.data / files[1]).write_text(text, encoding="utf-8")
             manifest.entries[item.id] = CacheEntry(image=image_sig, annotation=ann_sig, files=files)

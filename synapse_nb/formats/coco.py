@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from synapse_nb.formats._checks import check_names, check_objects, check_sources, resolve_classes
+from synapse_nb.formats._checks import check_names, check_objects, resolve_classes, source_paths
 from synapse_nb.formats._coco_read import CROWD_TAG, read_coco
 from synapse_nb.formats._files import Linker, check_new_folder, staged_folder
 from synapse_nb.formats.raw import RawDataset, RawItem
@@ -74,11 +74,12 @@ def coco_documents(raw: RawDataset, names: Sequence[str]) -> dict[str, dict[str,
         ['annotations.json', 'annotations_train.json', 'annotations_val.json']
     """
     category = {name: i + 1 for i, name in enumerate(names)}
+    datasets = {ref.id: ref.name for ref in raw.meta.datasets}
     categories = [{"id": i, "name": name, "supercategory": ""} for name, i in category.items()]
     images: list[tuple[RawItem, dict[str, Any], list[dict[str, Any]]]] = []
     ann_id = 0
     for item in raw.items:
-        record = {"id": item.id, "file_name": f"{raw.dataset_name(item.dataset_id)}/{item.name}", "width": item.width, "height": item.height}
+        record = {"id": item.id, "file_name": f"{datasets[item.dataset_id]}/{item.name}", "width": item.width, "height": item.height}
         anns = []
         for obj in item.objects:
             if obj.class_name not in category:
@@ -121,14 +122,15 @@ def write_coco(raw: RawDataset, dest: Path, classes: list[str] | None = None, li
     names = resolve_classes(raw, classes)
     check_objects(raw, names, task=None, convert=True)
     datasets = check_names(raw)
-    check_sources(raw)
+    sources = source_paths(raw)
     dest = check_new_folder("dest", dest)
     linker = Linker(link)
     with staged_folder(dest) as stage:
         for ds_name in sorted({datasets[item.dataset_id] for item in raw.items}):
             (stage / "images" / ds_name).mkdir(parents=True)
-        for item in raw.items:
-            linker.place(raw.image_path(item), stage / "images" / datasets[item.dataset_id] / item.name)
+        base = str(stage)
+        for source, item in zip(sources, raw.items, strict=True):
+            linker.place(source, f"{base}/images/{datasets[item.dataset_id]}/{item.name}")
         for file_name, doc in coco_documents(raw, names).items():
             (stage / file_name).write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
     return dest / ANNOTATIONS

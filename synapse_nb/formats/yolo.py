@@ -23,14 +23,15 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
 from synapse_nb.errors import InputError
-from synapse_nb.formats._checks import check_names, check_objects, check_sources, resolve_classes
-from synapse_nb.formats._files import Linker, check_new_folder, staged_folder
+from synapse_nb.formats._checks import check_names, check_objects, resolve_classes, source_paths
+from synapse_nb.formats._files import Linker, check_new_folder, staged_folder, write_new_file
 from synapse_nb.formats._yolo_labels import IMG_FORMATS, YoloTask, label_path_for, object_line
 from synapse_nb.formats._yolo_read import read_yolo
 from synapse_nb.formats.raw import RawDataset, RawItem
@@ -60,7 +61,8 @@ def check_yolo_export(
     names = resolve_classes(raw, classes)
     check_objects(raw, names, normalise_task(yolo_task), convert)
     datasets = check_names(raw)
-    labels: dict[str, str] = {}
+    # One label file per (split, dataset, stem): ultralytics pairs images and labels by stem.
+    stems: dict[tuple[str, int, str], str] = {}
     sides = {"train": 0, "val": 0}
     for i, item in enumerate(raw.items):
         if item.split is None:
@@ -72,19 +74,18 @@ def check_yolo_export(
                 "would validate on its training images",
             )
         sides[item.split] += 1
-        ext = item.name.rpartition(".")[2].lower()
-        if "." not in item.name or ext not in IMG_FORMATS:
+        stem, _, ext = item.name.rpartition(".")
+        if not stem or ext.lower() not in IMG_FORMATS:
             raise InputError(f"items[{i}].name", f"an image file name ending in one of {sorted(IMG_FORMATS)}", got=item.name)
-        image_rel = _image_rel(item, datasets[item.dataset_id])
-        label_rel = _label_rel(image_rel)
-        if label_rel in labels:
+        key = (item.split, item.dataset_id, stem)
+        if key in stems:
             raise InputError(
                 f"items[{i}].name",
                 "file names whose stems differ within a dataset (YOLO keeps one label file per stem)",
                 got=item.name,
-                hint=f"it shares {label_rel!r} with {labels[label_rel]!r}",
+                hint=f"{stems[key]!r} in dataset {datasets[item.dataset_id]!r} has the same stem",
             )
-        labels[label_rel] = item.name
+        stems[key] = item.name
     for side, count in sides.items():
         if count == 0:
             raise InputError("items.split", f"at least one {side} item", got=sides)
@@ -100,11 +101,17 @@ def _label_rel(image_rel: str) -> str:
     return label_path_for("/" + image_rel)[1:]
 
 
-def yolo_item_files(raw: RawDataset, item: RawItem, class_index: dict[str, int], task: YoloTask) -> tuple[str, str, str, int]:
-    """``(image path, label path, label text, objects dropped)`` of one item, paths relative
-    to the export folder. Objects of classes missing from ``class_index`` are left out (the
-    class filter); objects entirely outside the image are dropped and counted."""
-    image_rel = _image_rel(item, raw.dataset_name(item.dataset_id))
+def yolo_item_files(item: RawItem, dataset: str, class_index: dict[str, int], task: YoloTask) -> tuple[str, str, str, int]:
+    """``(image path, label path, label text, objects dropped)`` of one item of the dataset
+    named ``dataset``, paths relative to the export folder. Objects of classes missing from
+    ``class_index`` are left out (the class filter); objects entirely outside the image are
+    dropped and counted.
+
+    Example:
+        >>> yolo_item_files(raw.items[0], "set-1", {"square": 0}, "detect")[:2]  # doctest: +SKIP
+        ('images/train/set-1/img_00000.jpg', 'labels/train/set-1/img_00000.txt')
+    """
+    image_rel = _image_rel(item, dataset)
     lines = []
     dropped = 0
     for obj in item.objects:
@@ -160,23 +167,22 @@ def write_yolo(
         'dataset.yaml'
     """
     yolo_task, names = check_yolo_export(raw, task, classes, convert)
-    check_sources(raw)
+    sources = source_paths(raw)
     dest = check_new_folder("dest", dest)
     class_index = {name: i for i, name in enumerate(names)}
+    datasets = {ref.id: ref.name for ref in raw.meta.datasets}
+    plans = [yolo_item_files(item, datasets[item.dataset_id], class_index, yolo_task) for item in raw.items]
+    dropped = sum(plan[3] for plan in plans)
     linker = Linker(link)
-    made: set[Path] = set()
-    dropped = 0
     with staged_folder(dest) as stage:
-        for item in raw.items:
-            image_rel, label_rel, text, lost = yolo_item_files(raw, item, class_index, yolo_task)
-            dropped += lost
-            image_path, label_path = stage / image_rel, stage / label_rel
-            for folder in (image_path.parent, label_path.parent):
-                if folder not in made:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    made.add(folder)
-            linker.place(raw.image_path(item), image_path)
-            label_path.write_text(text, encoding="utf-8")
+        base = str(stage)
+        for folder in sorted({os.path.dirname(rel) for plan in plans for rel in plan[:2]}):
+            os.makedirs(f"{base}/{folder}", exist_ok=True)
+        # Plain strings and raw system calls: this loop runs once per image and its cost is
+        # what a conversion of thousands of images costs.
+        for source, (image_rel, label_rel, text, _) in zip(sources, plans, strict=True):
+            linker.place(source, f"{base}/{image_rel}")
+            write_new_file(f"{base}/{label_rel}", text.encode("utf-8"))
         (stage / DATA_YAML).write_text(yolo_yaml_text(dest, names), encoding="utf-8")
     if dropped:
         log.warning("%d objects lie entirely outside their image and were left out of %s", dropped, dest)
