@@ -77,8 +77,8 @@ def test_the_twelve_types_become_the_matching_ray_domains() -> None:
     kinds = {
         "uniform": (Float, None), "quniform": (Float, Quantized), "loguniform": (Float, LogUniform),
         "qloguniform": (Float, Quantized), "randn": (Float, Normal), "qrandn": (Float, Quantized),
-        "randint": (Integer, None), "qrandint": (Integer, Quantized), "lograndint": (Integer, LogUniform),
-        "qlograndint": (Integer, Quantized), "choice": (Categorical, None),
+        "randint": (Integer, None), "qrandint": (Integer, None), "lograndint": (Integer, LogUniform),
+        "qlograndint": (Integer, LogUniform), "choice": (Categorical, None),  # integer q defaults to 1
     }
     for type_name, (domain_cls, sampler_cls) in kinds.items():
         domain = ray_space[type_name]
@@ -86,6 +86,9 @@ def test_the_twelve_types_become_the_matching_ray_domains() -> None:
         if sampler_cls is not None:
             assert isinstance(domain.get_sampler(), sampler_cls), type_name
     assert ray_space["grid_search"] == {"grid_search": [16, 32, 64]}
+    stepped = space_of({"name": "a", "type": "qrandint", "min": 5, "max": 15, "q": 4},
+                       {"name": "b", "type": "qlograndint", "min": 16, "max": 250, "base": 2, "q": 16}).to_ray()
+    assert [(d.lower, d.upper, d.get_sampler().q) for d in stepped.values()] == [(8, 12, 4), (16, 240, 16)]
 
 
 def test_space_views() -> None:
@@ -182,8 +185,10 @@ def test_quantized_types_without_q_get_their_documented_default() -> None:
         {"name": "e", "type": "qrandint", "min": 1, "max": 9},
         {"name": "u", "type": "qlograndint", "min": 16, "max": 256, "base": 2},
     ).to_ray()
-    steps = {name: domain.get_sampler().q for name, domain in ray_space.items()}
-    assert steps == pytest.approx({"m": 0.01, "n": 0.2, "lr": 1e-4, "e": 1, "u": 1})
+    steps = {name: ray_space[name].get_sampler().q for name in ("m", "n", "lr")}
+    assert steps == pytest.approx({"m": 0.01, "n": 0.2, "lr": 1e-4})
+    # integer q defaults to 1: the plain integer domain, the same range for every search algorithm
+    assert [type(ray_space[name].get_sampler()).__name__ for name in ("e", "u")] == ["_Uniform", "_LogUniform"]
 
 
 def test_base_is_never_passed_as_q() -> None:
@@ -195,7 +200,7 @@ def test_base_is_never_passed_as_q() -> None:
     ).to_ray()
     assert ray_space["lr"].get_sampler().q == 5e-4
     assert ray_space["u"].get_sampler().q == 16
-    assert ray_space["v"].get_sampler().q == 1
+    assert not hasattr(ray_space["v"].get_sampler(), "q")
     values = samples(ray_space["v"], 500, seed=1)
     assert any(v % 10 for v in values)  # base 10 as q would give only multiples of 10
 
@@ -452,6 +457,8 @@ def test_pbt_mutates_the_search_space_unless_told_otherwise() -> None:
         ("bayesoptsearch", EXAMPLES["choice"], "bayesoptsearch accepts only continuous"),
         ("bayesoptsearch", EXAMPLES["randint"], "bayesoptsearch accepts only continuous"),
         ("bayesoptsearch", EXAMPLES["randn"], "bounded"),
+        ("bayesoptsearch", EXAMPLES["quniform"], "unquantized"),
+        ("optunasearch", EXAMPLES["qloguniform"], "quantize a log scale"),
         ("bayesoptsearch", EXAMPLES["grid_search"], "grid_search runs only with basicvariantgenerator"),
         ("hyperoptsearch", EXAMPLES["grid_search"], "use type 'choice'"),
         ("optunasearch", EXAMPLES["qrandn"], "normal"),
@@ -467,6 +474,28 @@ def test_search_algorithms_refuse_parameters_they_cannot_search(algorithm: str, 
     assert f"hyperparameters[2] {entry['name']!r}" in str(info.value) and fragment in str(info.value)
     with pytest.raises(InputError, match=fragment):
         build_search_alg(tuned, space)
+
+
+def test_every_search_algorithm_keeps_the_bounds_and_steps() -> None:
+    # Ray's Optuna/HyperOpt converters read integer bounds differently from Ray's own sampler;
+    # the space we send means the same range for all of them.
+    space = space_of(
+        {"name": "a", "type": "randint", "min": 1, "max": 3},
+        {"name": "b", "type": "qrandint", "min": 1, "max": 3},
+        {"name": "c", "type": "lograndint", "min": 1, "max": 3, "base": 2},
+        {"name": "d", "type": "qlograndint", "min": 1, "max": 3, "base": 2},
+        {"name": "e", "type": "qrandint", "min": 5, "max": 15, "q": 4},
+        {"name": "f", "type": "quniform", "min": 0.2, "max": 0.5, "q": 0.1},
+    )
+    expected = {"a": {1, 2, 3}, "b": {1, 2, 3}, "c": {1, 2, 3}, "d": {1, 2, 3}, "e": {8, 12}}
+    for algorithm in ("hyperoptsearch", "optunasearch"):
+        searcher = build_search_alg(config(search_alg={"name": algorithm}), space)
+        searcher.set_search_properties("mAP50", "max", space.to_ray())
+        suggestions = [searcher.suggest(str(i)) for i in range(60)]
+        for name, values in expected.items():
+            assert {s[name] for s in suggestions} == values, (algorithm, name)
+        assert all(0.2 - 1e-9 <= s["f"] <= 0.5 + 1e-9 and abs(s["f"] / 0.1 - round(s["f"] / 0.1)) < 1e-6
+                   for s in suggestions), algorithm
 
 
 @pytest.mark.parametrize(

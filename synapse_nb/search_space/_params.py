@@ -7,8 +7,11 @@ one table, :data:`RAY_BUILDERS`, so every type is converted the same way and ``q
 
 Rules users rely on (tested):
 
-* ``max`` is inclusive for every type. Ray's ``randint``/``lograndint`` (and its ``qrandint``/
-  ``qlograndint`` when ``q == 1``) exclude the upper bound, so those get ``max + 1``.
+* ``max`` is inclusive for every type. Ray's ``randint``/``lograndint`` exclude the upper
+  bound, so they get ``max + 1``; ``qrandint``/``qlograndint`` with ``q == 1`` are sent as
+  those plain types (Ray's searchers disagree on the q == 1 bound), and with ``q > 1`` as
+  Ray's quantized types over the multiples of ``q`` inside ``[min, max]``, which include the
+  upper one.
 * Quantized types give multiples of ``q`` between ``min`` and ``max``. For the float types
   Ray also needs ``min`` and ``max`` to be multiples of ``q``; that is checked here. Without
   ``q``: ``quniform`` uses the largest power of ten that is at most ``(max - min) / 100``
@@ -208,9 +211,10 @@ class _IntQuantized(BaseParam):
         return self.q if self.q is not None else 1
 
     @property
-    def ray_upper(self) -> int:
-        """Upper bound for Ray: its q == 1 sampler excludes the bound, every other q includes it."""
-        return self.max + 1 if self.step == 1 else self.max  # type: ignore[attr-defined]
+    def grid_bounds(self) -> tuple[int, int]:
+        """The smallest and largest multiples of ``q`` from ``min`` to ``max``."""
+        step = self.step
+        return -(-self.min // step) * step, (self.max // step) * step  # type: ignore[attr-defined]
 
 
 class RandInt(_IntRange):
@@ -305,9 +309,15 @@ RAY_BUILDERS: dict[str, Callable[[Any, Any], Any]] = {
     "randn": lambda tune, p: tune.randn(p.mean, p.sd),
     "qrandn": lambda tune, p: tune.qrandn(p.mean, p.sd, q=p.step),
     "randint": lambda tune, p: tune.randint(p.min, p.max + 1),
-    "qrandint": lambda tune, p: tune.qrandint(p.min, p.ray_upper, q=p.step),
+    # q == 1 is the plain integer type. Ray's q == 1 sampler excludes the upper bound but its
+    # Optuna and HyperOpt converters include it, so a quantized domain with q == 1 would mean
+    # different ranges per search algorithm; the plain type means the same range everywhere.
+    # For q > 1 the bounds are snapped to the grid, so every algorithm draws the same multiples.
+    "qrandint": lambda tune, p: (tune.randint(p.min, p.max + 1) if p.step == 1
+                                 else tune.qrandint(*p.grid_bounds, q=p.step)),
     "lograndint": lambda tune, p: tune.lograndint(p.min, p.max + 1),
-    "qlograndint": lambda tune, p: tune.qlograndint(p.min, p.ray_upper, q=p.step),
+    "qlograndint": lambda tune, p: (tune.lograndint(p.min, p.max + 1) if p.step == 1
+                                    else tune.qlograndint(*p.grid_bounds, q=p.step)),
     "choice": lambda tune, p: tune.choice(list(p.options)),
     "grid_search": lambda tune, p: tune.grid_search(list(p.options)),
 }

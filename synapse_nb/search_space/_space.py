@@ -132,12 +132,13 @@ class SearchSpace(RootModel[list[SearchParam]]):
 
     @property
     def names(self) -> list[str]:
-        """Parameter names in the order given."""
-        return [param.name for param in self.root]
+        """Parameter names in the order given.
 
-    def index_of(self, name: str) -> int:
-        """Position of the parameter called ``name`` (for error messages)."""
-        return self.names.index(name)
+        Example:
+            >>> SearchSpace.model_validate([{"name": "opt", "type": "choice", "options": ["SGD"]}]).names
+            ['opt']
+        """
+        return [param.name for param in self.root]
 
     def grid_size(self) -> int:
         """Configurations per sample: the product of the grid_search option counts (1 if none).

@@ -24,17 +24,20 @@ from synapse_nb.tuning_registry import canonical_name, check_options
 
 BASIC_VARIANT = "basicvariantgenerator"
 # Parameter types each model-based search algorithm can search (Ray's converters agree).
+# Where Ray would drop a quantization (and so break "values are multiples of q"), the type is
+# refused rather than searched differently from what was asked.
 _SEARCHER_TYPES: dict[str, tuple[str, ...]] = {
-    "bayesoptsearch": ("uniform", "quniform", "loguniform", "qloguniform"),
-    "optunasearch": ("uniform", "quniform", "loguniform", "qloguniform", "randint", "qrandint", "lograndint",
-                     "qlograndint", "choice"),
+    "bayesoptsearch": ("uniform", "loguniform"),
+    "optunasearch": ("uniform", "quniform", "loguniform", "randint", "qrandint", "lograndint", "qlograndint",
+                     "choice"),
     "hyperoptsearch": ("uniform", "quniform", "loguniform", "qloguniform", "randn", "qrandn", "randint", "qrandint",
                        "lograndint", "qlograndint", "choice"),
 }
 _WHY_NOT = {
-    "bayesoptsearch": "bayesoptsearch accepts only continuous, bounded parameters (uniform, quniform, loguniform, "
-                      "qloguniform); use optunasearch or hyperoptsearch for this space",
-    "optunasearch": "optunasearch cannot sample normal distributions; use hyperoptsearch, or a uniform type",
+    "bayesoptsearch": "bayesoptsearch accepts only continuous, bounded, unquantized parameters (uniform, "
+                      "loguniform); use optunasearch or hyperoptsearch for this space",
+    "optunasearch": "optunasearch cannot sample normal distributions or quantize a log scale; use hyperoptsearch, "
+                    "or loguniform instead of qloguniform",
     "hyperoptsearch": "",
 }
 
