@@ -72,7 +72,6 @@ def configure_environment() -> dict[str, str]:
         "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
         "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "0",
         "RAY_AIR_NEW_OUTPUT": "0",
-        "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
         "RAY_TRAIN_V2_ENABLED": os.environ.get("RAY_TRAIN_V2_ENABLED", "0"),
         # Hugging Face / torch hub, in case a plugin reaches for them.
         "HF_HUB_OFFLINE": "1",

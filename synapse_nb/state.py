@@ -165,12 +165,9 @@ class TrainState(BaseModel):
                 raise ValueError("search_space is required when is_tune=True (the hyperparameters to search)")
             if self.tune_config is None:
                 raise ValueError("tune_config is required when is_tune=True (metric, mode, num_samples, ...)")
-            if self.tune_config.search_alg is not None and self.tune_config.search_alg.name == "bayesoptsearch":
-                if not self.search_space.is_continuous_only():
-                    raise ValueError(
-                        "tune_config.search_alg: bayesoptsearch accepts only continuous parameters "
-                        "(uniform, loguniform, randn and their q- forms); use optunasearch or hyperoptsearch"
-                    )
+            # Every search algorithm / scheduler / space mismatch is refused here, before
+            # anything is submitted (e.g. bayesoptsearch with a choice parameter).
+            self.tune_config.check_space(self.search_space)
         elif self.search_space is not None or self.tune_config is not None:
             raise ValueError("search_space and tune_config are for tuning: set is_tune=True, or leave them out")
         return self

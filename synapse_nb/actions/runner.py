@@ -79,7 +79,7 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
         state = task_state(record)
         cls = action_cls or resolve_action_class(state, api)
         runtime = RuntimeContext(task_id=task_id, api=api, run=run, work_dir=work_dir or work_dir_for(record),
-                                 state=state, device=default_device())
+                                 state=state, device=default_device(), retry_of=record.retry_of)
         runtime.work_dir.mkdir(parents=True, exist_ok=True)
         run.log(f"task {task_id}: {cls.__name__} on {runtime.device} in {runtime.work_dir}")
         if state.is_tune:

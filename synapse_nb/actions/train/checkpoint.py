@@ -79,9 +79,13 @@ def _base_model(context: Any, reference: str) -> dict[str, Any]:
 
     info = resolve_model(reference)
     framework = get_framework(info.framework)
+    materialize = getattr(framework, "materialize_base_checkpoint", None)
+    if materialize is None:
+        raise InputError("model", f"a framework that provides base checkpoints ({framework.name} does not)",
+                         got=reference)
     dest = sub_dir("cache", "base_models", info.framework, info.name)
     with file_lock(dest.parent / f".{info.name}.lock"):
-        weights, notice = framework.materialize_base_checkpoint(info, dest)
+        weights, notice = materialize(info, dest)
     if notice:
         context.run.log(notice, level="WARNING")
     return {"path": dest, "weights": Path(weights), "category": "base", "id": None, "name": info.name,

@@ -44,6 +44,8 @@ class RuntimeContext:
     stop_event: threading.Event = field(default_factory=threading.Event)
     # Where the train step reports per-epoch results in tuning (set by the tune driver).
     tune_reporter: Any = None
+    # The task this run retries (a training run then resumes from that task's last checkpoint).
+    retry_of: int | None = None
 
 
 @dataclass
