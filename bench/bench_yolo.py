@@ -18,11 +18,12 @@ A sample project (synthetic shapes, 128 px; 64 images, or 16 with --quick) is wr
 YOLO detection dataset and yolov8n is trained from its YAML on the CPU (5 epochs, or 2)
 with autolog sending every loss, metric and learning rate of every epoch to an in-memory
 sink. The autolog time is measured inside that training (the epoch hook, timed around each
-call; reading the values off the trainer is a few dictionary reads and is not in it) and held against the training's own wall time in the same run: the baseline is the
-training it rides on. ONNX export (`export_onnx`, CPU, fp32) and the parity check
-(`onnx_parity`: PyTorch and onnxruntime on 3 letterboxed images, raw outputs compared) are
-timed on the trained best.pt, median of 3; their baseline is the training time too, to show
-what checking an export adds to a run.
+call; reading the values off the trainer is a few dictionary reads and is not in it) and
+held against the training's own wall time in the same run: the baseline is the training it
+rides on. ONNX export (`export_onnx`, CPU, fp32) and the parity check (`onnx_parity`:
+PyTorch and onnxruntime on 3 letterboxed images, raw outputs compared) are timed on the
+trained best.pt, median of 3; their baseline is the training time too, to show what
+checking an export adds to a run.
 """
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "ModelInfo",
     "TaskType",
     "close_matches",
+    "default_framework_name",
     "default_registry",
     "get_framework",
     "list_frameworks",
@@ -46,6 +47,16 @@ __all__ = [
     "register_framework",
     "resolve_model",
 ]
+
+
+def default_framework_name() -> str:
+    """The framework used when a task names none: the first registered (the built-in YOLO).
+
+    Example:
+        >>> default_framework_name()
+        'YOLO'
+    """
+    return default_registry().names()[0]
 
 
 def register_framework(framework: Framework, *, replace: bool = False) -> Framework:

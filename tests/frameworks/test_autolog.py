@@ -15,7 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synapse_nb.frameworks import MetricSink
-from synapse_nb.frameworks.ultralytics_yolo import SinkAutolog, attach_autolog, epoch_metrics, readable_metric
+from synapse_nb.frameworks.ultralytics_yolo import (
+    SinkAutolog,
+    attach_autolog,
+    autolog_callbacks,
+    epoch_metrics,
+    readable_metric,
+)
 from synapse_nb.frameworks.ultralytics_yolo.autolog import finite_only
 
 from fw_helpers import ListSink
@@ -122,3 +128,12 @@ def test_the_sink_protocol_and_total_epochs_are_checked() -> None:
     assert not isinstance(SimpleNamespace(), MetricSink)
     with pytest.raises(ValueError, match="total_epochs"):
         SinkAutolog(ListSink(), 0)
+
+
+def test_autolog_callbacks_fit_any_registry_and_take_the_trainers_epoch_count() -> None:
+    trainer, sink = StandInTrainer(2, ("box_loss",)), ListSink()
+    for event, function in autolog_callbacks(sink).items():  # e.g. ultralytics' default callbacks
+        trainer.add_callback(event, function)
+    trainer.run([{"box_loss": 1.0}] * 2)
+    assert sink.progress == [(1, 2, "train"), (2, 2, "train")]
+    assert sink.epochs() == [0, 1]

@@ -206,3 +206,15 @@ def test_a_broken_plugin_does_not_hide_the_others_and_explains_itself(plugin_dir
     with pytest.raises(FrameworkLoadError, match="fancy-net"):
         registry.resolve_model("Fancy/anything")
     assert "Impostor" not in registry.names() and "impostor" in registry.load_errors
+
+
+def test_the_default_framework_is_the_builtin_one() -> None:
+    assert frameworks.default_framework_name() == "YOLO"
+
+
+def test_a_base_model_becomes_a_checkpoint_folder_without_a_download(tmp_path: Path, no_network: list[object]) -> None:
+    info = frameworks.resolve_model("YOLO/yolov8n-det")
+    weights, notice = yolo.materialize_base_checkpoint(info, tmp_path / "base")
+    assert weights == tmp_path / "base" / "best.pt" and weights.is_file()
+    assert notice is not None and "training from scratch from yolov8n.yaml" in notice
+    assert no_network == []

@@ -136,3 +136,13 @@ def test_parity_comparison_fails_on_any_non_finite_value(values: list[float], ba
     worst, _, close = compare_arrays(reference, produced, 1.0, 1.0)
     assert not close and worst == np.inf
     assert not compare_arrays(produced, reference, 1.0, 1.0)[2]  # NaN in the PyTorch output fails too
+
+
+def test_a_segmentation_export_matches_on_both_outputs(tmp_path: Path) -> None:
+    from ultralytics import YOLO
+
+    weights = tmp_path / "seg.pt"
+    YOLO("yolo11n-seg.yaml").save(str(weights))  # untrained: parity is about the graph, not the weights
+    report = onnx_parity(weights, export_onnx(weights, IMGSZ, tmp_path), imgsz=IMGSZ, images=sample_images(1))
+    assert report.passed, report
+    assert [len(o.shape) for o in report.outputs] == [3, 4]  # detections with mask coefficients, mask prototypes

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from synapse_nb.frameworks.sink import MetricSink
@@ -123,6 +123,20 @@ class _EpochDispatcher:
             callback(epoch, dict(kept), trainer)
 
 
+def epoch_callbacks(hooks: Sequence[YoloEpochCallback]) -> dict[str, Callable[[Any], None]]:
+    """The ultralytics callbacks (event -> function) that call each hook once per trained epoch.
+
+    For registries other than a model's own (e.g. ultralytics' default callbacks); with a
+    model at hand, use :func:`attach_epoch_callbacks`.
+
+    Example:
+        >>> sorted(epoch_callbacks([]))
+        ['on_fit_epoch_end', 'on_train_epoch_end']
+    """
+    dispatcher = _EpochDispatcher(hooks)
+    return {"on_train_epoch_end": dispatcher.on_train_epoch_end, "on_fit_epoch_end": dispatcher.on_fit_epoch_end}
+
+
 def attach_epoch_callbacks(model: Any, callbacks: Sequence[YoloEpochCallback]) -> None:
     """Call every hook in ``callbacks`` once per trained epoch of ``model`` (a ``YOLO``).
 
@@ -130,16 +144,18 @@ def attach_epoch_callbacks(model: Any, callbacks: Sequence[YoloEpochCallback]) -
         >>> seen = []
         >>> attach_epoch_callbacks(model, [lambda epoch, metrics, trainer: seen.append(epoch)])  # doctest: +SKIP
     """
-    dispatcher = _EpochDispatcher(callbacks)
-    model.add_callback("on_train_epoch_end", dispatcher.on_train_epoch_end)
-    model.add_callback("on_fit_epoch_end", dispatcher.on_fit_epoch_end)
+    for event, function in epoch_callbacks(callbacks).items():
+        model.add_callback(event, function)
 
 
 class SinkAutolog:
-    """The autolog hook: every value to ``sink.log_metric``, then epoch progress."""
+    """The autolog hook: every value to ``sink.log_metric``, then epoch progress.
 
-    def __init__(self, sink: MetricSink, total_epochs: int) -> None:
-        if total_epochs < 1:
+    ``total_epochs`` None takes the trainer's own epoch count.
+    """
+
+    def __init__(self, sink: MetricSink, total_epochs: int | None = None) -> None:
+        if total_epochs is not None and total_epochs < 1:
             raise ValueError(f"total_epochs must be >= 1, got {total_epochs}")
         self.sink = sink
         self.total_epochs = total_epochs
@@ -148,10 +164,24 @@ class SinkAutolog:
         for name, value in metrics.items():
             category, _, key = name.partition("/")
             self.sink.log_metric(category, key, value, epoch=epoch)
-        self.sink.set_progress(epoch + 1, self.total_epochs, "train")
+        total = self.total_epochs if self.total_epochs is not None else int(trainer.epochs)
+        self.sink.set_progress(epoch + 1, total, "train")
 
 
-def attach_autolog(model: Any, sink: MetricSink, total_epochs: int) -> None:
+def autolog_callbacks(sink: MetricSink, total_epochs: int | None = None) -> dict[str, Callable[[Any], None]]:
+    """Autolog as ultralytics callbacks (event -> function), for any callback registry.
+
+    Example:
+        >>> class Quiet:
+        ...     def log_metric(self, category, key, value, *, epoch=None, step=None): ...
+        ...     def set_progress(self, current, total, category): ...
+        >>> sorted(autolog_callbacks(Quiet()))
+        ['on_fit_epoch_end', 'on_train_epoch_end']
+    """
+    return epoch_callbacks([SinkAutolog(sink, total_epochs)])
+
+
+def attach_autolog(model: Any, sink: MetricSink, total_epochs: int | None = None) -> None:
     """Log every epoch's losses, metrics and learning rates of ``model`` to ``sink``.
 
     Example:

@@ -8,9 +8,11 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from synapse_nb.frameworks._framework import Framework
+from synapse_nb.frameworks._model_info import ModelInfo
 from synapse_nb.frameworks.ultralytics_yolo import hyperparameters
 from synapse_nb.frameworks.ultralytics_yolo._models import DEFAULT_MODEL, FRAMEWORK_NAME, MODELS
 
@@ -37,6 +39,17 @@ class YoloFramework(Framework):
             {'imgsz': 128, 'epochs': 5}
         """
         return hyperparameters.validate(values)
+
+    def materialize_base_checkpoint(self, model: ModelInfo, dest: Path) -> tuple[Path, str | None]:
+        """Write ``dest/best.pt`` for a base model (local weights, else built from its YAML).
+
+        Example:
+            >>> framework.materialize_base_checkpoint(framework.get_model("yolo11n-det"), Path("/tmp/b"))  # doctest: +SKIP
+            (PosixPath('/tmp/b/best.pt'), 'no local weights for yolo11n.pt: ... (random initial weights)')
+        """
+        from synapse_nb.frameworks.ultralytics_yolo.base_checkpoint import materialize_base_checkpoint
+
+        return materialize_base_checkpoint(model, dest)
 
 
 framework = YoloFramework(

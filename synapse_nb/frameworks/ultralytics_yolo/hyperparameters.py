@@ -78,7 +78,8 @@ def _field(key: str) -> str:
 
 def _check_known(key: str, allowed: set[str]) -> None:
     if key in TOOLKIT_KEYS:
-        raise InputError(_field(key), "a setting the user controls", got=key, hint=f"'{key}' is set by the toolkit: {TOOLKIT_KEYS[key]}")
+        reason = f"'{key}' is set by the toolkit: {TOOLKIT_KEYS[key]}"
+        raise InputError(_field(key), "a setting the user controls", got=key, hint=reason)
     if key not in allowed:
         guesses = close_matches(key, sorted(allowed))
         hint = f"Did you mean {' or '.join(guesses)}? " if guesses else ""

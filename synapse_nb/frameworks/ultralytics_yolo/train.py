@@ -112,7 +112,8 @@ def _load_model(source: str) -> Any:
     try:
         return YOLO(source)
     except FileNotFoundError as exc:
-        raise InputError("model", "a model YAML ultralytics knows (e.g. 'yolo11n.yaml') or a .pt file", got=source, hint=str(exc)) from None
+        expected = "a model YAML ultralytics knows (e.g. 'yolo11n.yaml') or a .pt file"
+        raise InputError("model", expected, got=source, hint=str(exc)) from None
 
 
 def train_yolo(
