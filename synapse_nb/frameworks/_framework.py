@@ -102,6 +102,24 @@ class Framework(BaseModel):
             hint=f"{hint}Available: {', '.join(refs)}",
         )
 
+    def task_type_of(self, model: object) -> TaskType | None:
+        """The task type of ``model`` ("Framework/name" or a bare name of this framework).
+
+        None for anything else (a checkpoint path, a model id): its task is not known here.
+
+        Example:
+            >>> from synapse_nb.frameworks import get_framework
+            >>> get_framework("YOLO").task_type_of("YOLO/yolo11n-seg")
+            'instance segmentation'
+        """
+        if not isinstance(model, str):
+            return None
+        framework, sep, name = model.strip().rpartition("/")
+        if sep and framework.lower() != self.name.lower():
+            return None
+        wanted = name.lower()
+        return next((m.task_type for m in self.models if m.name.lower() == wanted), None)
+
     def default_hyperparameters(self) -> str:
         """The default hyperparameters as commented YAML text (what the wizard shows)."""
         return ""

@@ -218,3 +218,12 @@ def test_a_base_model_becomes_a_checkpoint_folder_without_a_download(tmp_path: P
     assert weights == tmp_path / "base" / "best.pt" and weights.is_file()
     assert notice is not None and "training from scratch from yolov8n.yaml" in notice
     assert no_network == []
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [("YOLO/yolo11n-seg", "instance segmentation"), ("yolo/YOLOV8N-DET", "object detection"),
+     ("yolo26s-det", "object detection"), ("Other/yolo11n-det", None), ("/runs/a/best.pt", None), (7, None)],
+)
+def test_the_task_type_of_a_model_reference(model: object, expected: str | None) -> None:
+    assert yolo.task_type_of(model) == expected

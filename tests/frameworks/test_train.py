@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from synapse_nb.errors import InputError
-from synapse_nb.frameworks.ultralytics_yolo import SinkAutolog, attach_autolog, train_yolo
+from synapse_nb.frameworks.ultralytics_yolo import SinkAutolog, attach_autolog, metric_names, train_yolo
 
 from fw_helpers import TINY, ListSink, Recorder
 
@@ -50,6 +50,7 @@ def test_segmentation_autolog_has_its_own_losses_and_mask_metrics(seg_yaml: Path
     assert sink.keys("train") >= loss_names
     assert sink.keys("val") >= loss_names | BOX_METRICS | {f"mask_{m}" for m in BOX_METRICS}
     assert sink.epochs() == [0] and sink.progress == [(1, 1, "train")]
+    assert set(recorder.calls[-1][1]) <= set(metric_names("instance segmentation"))
 
 
 class Interrupt(Exception):
@@ -108,3 +109,11 @@ def test_autolog_attaches_to_a_plain_yolo_model(det_yaml: Path, tmp_path: Path) 
     attach_autolog(model, sink, total_epochs=1)
     model.train(data=str(det_yaml), epochs=1, project=str(tmp_path), name="plain", device="cpu", **TINY)
     assert sink.epochs() == [0] and {"box_loss", "mAP50"} <= sink.keys("val") | sink.keys("train")
+
+
+def test_every_reported_metric_is_a_name_tuning_may_optimise(det_run) -> None:
+    from synapse_nb.frameworks.ultralytics_yolo import framework
+
+    reported = set(det_run.recorder.calls[-1][1])
+    assert reported <= set(metric_names("object detection")) <= set(framework.tune_metrics)
+    assert "val/mAP50-95" in reported

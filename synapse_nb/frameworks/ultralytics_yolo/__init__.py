@@ -20,6 +20,7 @@ from synapse_nb.frameworks.ultralytics_yolo.autolog import (
     autolog_callbacks,
     epoch_callbacks,
     epoch_metrics,
+    metric_names,
     readable_metric,
 )
 from synapse_nb.frameworks.ultralytics_yolo.export import (
@@ -52,6 +53,7 @@ __all__ = [
     "epoch_metrics",
     "export_onnx",
     "framework",
+    "metric_names",
     "onnx_parity",
     "readable_metric",
     "resolve_weights",

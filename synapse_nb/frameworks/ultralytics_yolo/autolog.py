@@ -40,6 +40,32 @@ _SUFFIX_PREFIX = {"B": "", "M": "mask_", "P": "pose_"}
 _METRIC = re.compile(r"^metrics/(?P<name>.+?)(?:\((?P<suffix>[A-Za-z]+)\))?$")
 
 
+# Loss names differ by architecture (YOLO26 has l1_loss where v8/11 have dfl_loss) and grow
+# with the task; the names below are those of the models this plugin offers.
+_LOSSES = {
+    "object detection": ("box_loss", "cls_loss", "dfl_loss", "l1_loss"),
+    "instance segmentation": ("box_loss", "seg_loss", "cls_loss", "dfl_loss", "sem_loss", "l1_loss"),
+}
+_QUALITY = ("precision", "recall", "mAP50", "mAP50-95")
+
+
+def metric_names(task_type: str) -> tuple[str, ...]:
+    """Every ``"category/key"`` the plugin's models may report per epoch for ``task_type``.
+
+    Which losses appear depends on the architecture; the quality metrics always do.
+
+    Example:
+        >>> [n for n in metric_names("instance segmentation") if "mAP50-95" in n]
+        ['val/mAP50-95', 'val/mask_mAP50-95']
+    """
+    quality = [f"val/{m}" for m in _QUALITY]
+    if task_type == "instance segmentation":
+        quality += [f"val/mask_{m}" for m in _QUALITY]
+    losses = _LOSSES[task_type]
+    rates = [f"train/lr/pg{i}" for i in range(3)]
+    return (*quality, *(f"val/{n}" for n in losses), *(f"train/{n}" for n in losses), *rates)
+
+
 class YoloEpochCallback(Protocol):
     """Called once per trained epoch; ``metrics`` maps ``"category/key"`` to a finite float."""
 

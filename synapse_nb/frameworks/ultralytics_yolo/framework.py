@@ -14,6 +14,7 @@ from typing import Any
 from synapse_nb.frameworks._framework import Framework
 from synapse_nb.frameworks._model_info import ModelInfo
 from synapse_nb.frameworks.ultralytics_yolo import hyperparameters
+from synapse_nb.frameworks.ultralytics_yolo.autolog import metric_names
 from synapse_nb.frameworks.ultralytics_yolo._models import DEFAULT_MODEL, FRAMEWORK_NAME, MODELS
 
 TRAIN_ACTION = "synapse_nb.frameworks.ultralytics_yolo.action:YoloTrainAction"
@@ -39,6 +40,17 @@ class YoloFramework(Framework):
             {'imgsz': 128, 'epochs': 5}
         """
         return hyperparameters.validate(values)
+
+    @property
+    def tune_metrics(self) -> tuple[str, ...]:
+        """Names a tuning run may optimise: what autolog reports per epoch (``"val/mAP50-95"``...).
+
+        Example:
+            >>> "val/mAP50-95" in framework.tune_metrics and "val/mask_mAP50" in framework.tune_metrics
+            True
+        """
+        names = [n for task_type in self.task_types for n in metric_names(task_type)]
+        return tuple(dict.fromkeys(names))
 
     def materialize_base_checkpoint(self, model: ModelInfo, dest: Path) -> tuple[Path, str | None]:
         """Write ``dest/best.pt`` for a base model (local weights, else built from its YAML).
