@@ -38,6 +38,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     from synapse_nb import __version__
 
     config.server_dir.mkdir(parents=True, exist_ok=True)
+    # The database and files are the users' data: readable by the owner only.
+    config.server_dir.chmod(0o700)
     token = load_or_create_token(config.token_path)
     db = Database(config.db_path)
     context = ServerContext(

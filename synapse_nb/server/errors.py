@@ -54,6 +54,13 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
 def validation_message(errors: list[dict[str, Any]], prefix: str = "") -> tuple[str, str]:
     """The first problem as ``"<field>: <message>"`` and the field, from pydantic errors."""
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    if first.get("type") == "json_invalid":
+        # Its loc is ("body", <character position>), not a field.
+        loc = tuple(first.get("loc", ()))
+        position = loc[-1] if loc and isinstance(loc[-1], int) else "?"
+        reason = (first.get("ctx") or {}).get("error", first.get("msg", "JSON decode error"))
+        field = prefix or "body"
+        return f"{field}: valid JSON, got an error at character {position} ({reason})", field
     field = _loc(tuple(first.get("loc", ())))
     if prefix:
         field = f"{prefix}.{field}" if field != "body" else prefix

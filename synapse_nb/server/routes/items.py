@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
+from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import TypeAdapter, ValidationError
@@ -24,7 +25,7 @@ from synapse_nb.server.routes.projects import bump_version, fetch_dataset
 router = APIRouter(tags=["items"])
 
 _UPLOADS = TypeAdapter(list[ItemUpload])
-ItemLimit = Query(default=500, ge=1, le=5000)
+ItemLimit = Annotated[int, Query(ge=1, le=5000)]
 
 
 def item_from_row(row: sqlite3.Row, collections: list[int] | None = None) -> Item:
@@ -200,7 +201,7 @@ def list_items(
     project_id: int | None = Query(default=None, ge=1, le=2**63 - 1),
     dataset_id: int | None = Query(default=None, ge=1, le=2**63 - 1),
     offset: Offset = 0,
-    limit: int = ItemLimit,
+    limit: ItemLimit = 500,
 ) -> Page[Item]:
     """Items of a project or a dataset (or all), by id."""
     clause, params = where({"project_id": project_id, "dataset_id": dataset_id})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -20,7 +21,8 @@ from synapse_nb.server.errors import ApiError, not_found
 
 router = APIRouter(tags=["task files"])
 
-FilePath = Query(min_length=1, max_length=500, description="relative path, e.g. checkpoints/last.pt")
+# Annotated (not a shared default): FastAPI copies it per parameter.
+FilePath = Annotated[str, Query(min_length=1, max_length=500, description="relative path, e.g. checkpoints/last.pt")]
 
 
 def _require_task(ctx: ServerContext, task_id: int) -> None:
@@ -38,7 +40,7 @@ async def upload_task_file(
     task_id: RecordId,
     request: Request,
     ctx: Ctx,
-    path: str = FilePath,
+    path: FilePath,
     sha256: str | None = Query(default=None, pattern=SHA256_PATTERN),
 ) -> TaskFile:
     """Store a file of a task at ``path`` (replacing an older one); raw bytes in the body."""
@@ -94,7 +96,7 @@ def list_task_files(task_id: RecordId, ctx: Ctx, offset: Offset = 0, limit: int 
 
 
 @router.get("/tasks/{task_id}/files/content", response_class=FileResponse, responses={200: {"content": {"application/octet-stream": {}}}})
-def download_task_file(task_id: RecordId, ctx: Ctx, path: str = FilePath) -> FileResponse:
+def download_task_file(task_id: RecordId, ctx: Ctx, path: FilePath) -> FileResponse:
     """The content of a task's file; its sha256 travels in ``X-Content-SHA256``."""
     target = ctx.storage.safe_path(path, field="path", base=ctx.storage.task_dir(task_id))
     with ctx.db.read() as conn:

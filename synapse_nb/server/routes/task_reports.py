@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query
 
@@ -21,8 +22,9 @@ from synapse_nb.server.errors import ApiError, not_found
 router = APIRouter(tags=["task reports"])
 
 MAX_KEY = 200
-Cursor = Query(default=0, ge=0, le=2**63 - 1)
-BigLimit = Query(default=1000, ge=1, le=10_000)
+# Annotated (not shared defaults): FastAPI copies these per parameter.
+Cursor = Annotated[int, Query(ge=0, le=2**63 - 1)]
+BigLimit = Annotated[int, Query(ge=1, le=10_000)]
 
 
 def _require_task(conn: sqlite3.Connection, task_id: int) -> None:
@@ -76,7 +78,7 @@ def add_logs(
 
 
 @router.get("/tasks/{task_id}/logs", response_model=Page[LogLine])
-def get_logs(task_id: RecordId, ctx: Ctx, after_seq: int = Cursor, offset: Offset = 0, limit: int = BigLimit) -> Page[LogLine]:
+def get_logs(task_id: RecordId, ctx: Ctx, after_seq: Cursor = 0, offset: Offset = 0, limit: BigLimit = 1000) -> Page[LogLine]:
     """Log lines with ``seq > after_seq``, oldest first."""
     with ctx.db.read() as conn:
         _require_task(conn, task_id)
@@ -115,12 +117,12 @@ def add_metrics(
 def get_metrics(
     task_id: RecordId,
     ctx: Ctx,
-    after: int = Cursor,
+    after: Cursor = 0,
     trial_id: str | None = Query(default=None, max_length=200),
     key: str | None = Query(default=None, max_length=200),
     category: str | None = Query(default=None, max_length=100),
     offset: Offset = 0,
-    limit: int = BigLimit,
+    limit: BigLimit = 1000,
 ) -> Page[MetricPoint]:
     """Metric points with ``seq > after`` (a live reader's cursor), oldest first."""
     clause = "FROM metrics WHERE task_id = ? AND id > ?"
