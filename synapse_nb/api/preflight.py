@@ -88,7 +88,9 @@ def _tuning(state: TrainState, framework: Any) -> None:
         return
     assert state.search_space is not None and state.tune_config is not None
     framework.validate_hyperparameters({**state.hyperparameters_dict, **_search_defaults(state)})
-    metrics = getattr(framework, "tune_metrics", None)
+    metrics = list(getattr(framework, "tune_metrics", None) or [])
+    # Validation quality metrics may be named plainly too ("mAP50" for "val/mAP50").
+    metrics += [m.split("/", 1)[1] for m in metrics if m.startswith("val/") and "loss" not in m]
     if metrics and state.tune_config.metric not in metrics:
         raise InputError("tune_config.metric", f"a metric the {framework.name} framework reports: {list(metrics)}",
                          got=state.tune_config.metric)

@@ -40,7 +40,7 @@ def enable_autolog(framework: str, action: Any, model: Any = None) -> Callable[[
         raise InputError("framework", f"one of {sorted(SUPPORTED)}", got=framework)
     from synapse_nb.frameworks.ultralytics_yolo import autolog_callbacks
 
-    callbacks = autolog_callbacks(_ActionSink(action))
+    callbacks = autolog_callbacks(_ActionSink(action))  # total epochs read from the trainer
     if model is not None:
         for event, fn in callbacks.items():
             model.add_callback(event, fn)

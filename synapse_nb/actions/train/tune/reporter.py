@@ -3,7 +3,7 @@ and keeps its latest weights on the backend (so an early-stopped trial still has
 
 Example:
     >>> TrialReporter.flatten({"val/mAP50": 0.5, "train/box_loss": 1.0})
-    {'mAP50': 0.5, 'train/box_loss': 1.0}
+    {'val/mAP50': 0.5, 'mAP50': 0.5, 'train/box_loss': 1.0}
 """
 
 from __future__ import annotations
@@ -35,14 +35,16 @@ class TrialReporter:
 
     @staticmethod
     def flatten(metrics: dict[str, Any]) -> dict[str, float]:
-        """Validation metrics by their plain name (``mAP50``), everything else as ``category/key``."""
+        """Numeric metrics as given (``val/mAP50``), plus validation quality metrics under their
+        plain name too (``mAP50``), so a tune metric may be written either way."""
         flat: dict[str, float] = {}
         for name, value in metrics.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(float(value)):
                 continue
+            flat[name] = float(value)
             category, sep, key = name.partition("/")
-            plain = sep and category == "val" and "loss" not in key
-            flat[key if plain else name] = float(value)
+            if sep and category == "val" and "loss" not in key:
+                flat[key] = float(value)
         return flat
 
     def keep_weights(self, weights: Path | None) -> None:
