@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synapse_nb.api.progress import progress_bar
@@ -24,12 +25,19 @@ BATCH_ITEMS = 250
 BATCH_BYTES = 32 * 1024 * 1024
 
 
+def image_path(raw: RawDataset, item: RawItem) -> str:
+    """The image file of ``item``: its absolute path (readers keep images in place) or below the raw root."""
+    if os.path.isabs(item.image):
+        return item.image
+    try:
+        root = raw.root
+    except ValueError as exc:
+        raise InputError("raw", "a RawDataset on disk (from RawDataset.read or write_manifest) or with absolute image paths", got=item.image) from exc
+    return os.path.join(root, item.image)
+
+
 def check_raw(raw: RawDataset) -> None:
     """Refuse a raw dataset the backend would refuse, naming the first bad item and field."""
-    try:
-        raw.root
-    except ValueError as exc:
-        raise InputError("raw", "a RawDataset on disk (from RawDataset.read, a reader, or write_manifest)") from exc
     classes = set(raw.class_names())
     tags = {t.name for t in raw.meta.tags}
     datasets = {d.id for d in raw.meta.datasets}
@@ -57,15 +65,15 @@ def check_raw(raw: RawDataset) -> None:
         strangers = [c for c in item.collections if c not in collections]
         if strangers:
             raise InputError(f"{where}.collections", f"collections of the meta {sorted(collections)}", got=strangers)
-        if not os.path.isfile(raw.image_path(item)):
-            raise InputError(f"{where}.image", "an existing image file", got=str(raw.image_path(item)))
+        if not os.path.isfile(image_path(raw, item)):
+            raise InputError(f"{where}.image", "an existing image file", got=image_path(raw, item))
 
 
 def _batches(raw: RawDataset, items: list[RawItem]) -> Iterator[list[RawItem]]:
     batch: list[RawItem] = []
     size = 0
     for item in items:
-        item_size = os.path.getsize(raw.image_path(item))
+        item_size = os.path.getsize(image_path(raw, item))
         if batch and (len(batch) >= BATCH_ITEMS or size + item_size > BATCH_BYTES):
             yield batch
             batch, size = [], 0
@@ -99,7 +107,7 @@ def _upload(api: Api, project_id: int, raw: RawDataset, progress: bool) -> None:
             members = [item for item in raw.items if item.dataset_id == raw_dataset_id]
             for batch in _batches(raw, members):
                 entries = [
-                    ItemEntry(image=raw.image_path(item), name=item.name, tags=item.tags, objects=item.objects) for item in batch
+                    ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects) for item in batch
                 ]
                 stored = api.item.upload_batch(backend_id, entries)
                 item_ids.update({item.id: new.id for item, new in zip(batch, stored)})

@@ -17,12 +17,9 @@ if TYPE_CHECKING:
     from synapse_nb.formats.raw import RawDataset
 
 
-def _tags(tags: Iterable[TagMeta | dict[str, Any] | str]) -> list[TagMeta]:
-    return [TagMeta(name=t) if isinstance(t, str) else TagMeta.model_validate(t) for t in tags]
-
-
-def _classes(classes: Iterable[ClassMeta | dict[str, Any] | str]) -> list[ClassMeta]:
-    return [ClassMeta(name=c) if isinstance(c, str) else ClassMeta.model_validate(c) for c in classes]
+def _metas(entries: Iterable[ClassMeta | TagMeta | dict[str, Any] | str]) -> list[Any]:
+    """Names become ``{"name": ...}``; the request model validates them, so errors say where."""
+    return [{"name": e} if isinstance(e, str) else e for e in entries]
 
 
 class ProjectResource(Resource):
@@ -48,7 +45,7 @@ class ProjectResource(Resource):
         description: str = "",
     ) -> Project:
         """Create a project with its classes (name, shape, colour) and tags."""
-        body = ProjectCreate(name=name, classes=_classes(classes), tags=_tags(tags), description=description)
+        body = ProjectCreate.model_validate({"name": name, "classes": _metas(classes), "tags": _metas(tags), "description": description})
         # Not retried after a 5xx: a resend could create a second project.
         return Project.model_validate(self._http.json("POST", "/projects", json=body.model_dump()))
 
@@ -71,8 +68,8 @@ class ProjectResource(Resource):
         tags: Iterable[TagMeta | dict[str, Any] | str] | None = None,
     ) -> Project:
         """Add classes and tags (or change their colour, by name); nothing is removed."""
-        body = ProjectMetaUpdate(
-            classes=None if classes is None else _classes(classes), tags=None if tags is None else _tags(tags)
+        body = ProjectMetaUpdate.model_validate(
+            {"classes": None if classes is None else _metas(classes), "tags": None if tags is None else _metas(tags)}
         )
         return Project.model_validate(self._http.json("PATCH", f"/projects/{int(id)}/meta", json=body.model_dump(), idempotent=True))
 

@@ -63,7 +63,9 @@ def _image_size(path: Path, field: str) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, ImportError) as exc:
+        # ImportError: plugins patched into Image.open (ultralytics adds a HEIF fallback)
+        # fail that way on data that is no image at all.
         raise ApiError(422, f"{field}: an image file Pillow can read (PNG, JPEG, ...), got unreadable data ({exc})", field=field) from exc
     if width < 1 or height < 1:
         raise ApiError(422, f"{field}: an image of at least 1x1 pixels, got {width}x{height}", field=field)
