@@ -122,7 +122,7 @@ def training_result(action: BaseTrainAction[Any], value: Any) -> dict[str, Any]:
         info["model_ids"] = [model["id"]] if model.get("id") else []
         report = ctx.experiment.get("benchmark_report")
         if report:
-            info["benchmark_report"] = {k: v for k, v in report.items() if k != "files"}
+            info["benchmark_report"] = {"metrics": report.get("metrics"), **(report.get("summary") or {})}
     plugin_result = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
     return {
         "model_id": model.get("id"),

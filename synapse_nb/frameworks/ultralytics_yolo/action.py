@@ -146,8 +146,6 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
             callbacks.append(_KeepLastCheckpoint(self, interval))
         if self.runtime.tune_reporter is not None:
             callbacks.append(_ReportToTune(self.runtime.tune_reporter))
-        if checkpoint and checkpoint.get("notice"):
-            self.runtime.run.log(checkpoint["notice"], level="WARNING")
         output = train_yolo(Path(data_path), str(weights), hyper, run_dir, callbacks=callbacks, resume=resume,
                             device=self.runtime.device)
         self._record_experiment(output, checkpoint, hyper)
@@ -238,5 +236,13 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
                                  evaluation=evaluation, speed=speed)
         json_path = report.to_json(out_dir / "report.json")
         html_path = report.to_html(out_dir / "report.html")
+        # The whole report (PR curves included) goes to the dashboard as a visualization; the
+        # experiment keeps a summary.
+        context.run.log_visualization("benchmark", "report", report.model_dump(mode="json"), kind="table")
+        summary = {
+            "per_class": {name: [c.model_dump(mode="json") for c in ev.per_class] for name, ev in evaluation.items()},
+            "speed": [row.model_dump(mode="json") for row in speed.rows] if speed else None,
+            "val_size": len(val.items),
+        }
         return {"metrics": report.metrics(), "primary_metric": report.primary.primary_metric,
-                "report": report.model_dump(mode="json"), "files": {"json": str(json_path), "html": str(html_path)}}
+                "summary": summary, "files": {"json": str(json_path), "html": str(html_path)}}
