@@ -149,6 +149,8 @@ class DatasetCache:
         """
         if target_format is None:
             resolve_classes(raw, classes)
+            if raw._root is None:
+                raise InputError("raw", "a raw dataset folder on disk for target_format=None", hint="call raw.write_manifest(folder) first")
             return raw.root
         if target_format == "yolo":
             task, names = check_yolo_export(raw, task, classes, convert)

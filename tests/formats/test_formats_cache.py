@@ -55,6 +55,9 @@ def test_what_the_key_covers(own_raw: RawDataset, tmp_path: Path) -> None:
     assert cache.prepare(own_raw, "coco").name == "annotations.json"
     assert cache.prepare(own_raw, None) == own_raw.root
     with pytest.raises(InputError) as err:
+        cache.prepare(RawDataset(meta=own_raw.meta, items=own_raw.items), None)  # never written to a folder
+    assert err.value.field == "raw"
+    with pytest.raises(InputError) as err:
         cache.prepare(own_raw, "voc")  # type: ignore[arg-type]
     assert err.value.field == "target_format"
 

@@ -16,6 +16,9 @@ from synapse_nb.formats.raw import RawDataset
 from synapse_nb.formats.shapes import bitmap_to_mask
 from synapse_nb.schemas import Bitmap, Polygon, Rectangle
 
+# pycocotools' mask decoder trips a numpy 2 deprecation inside its own code; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 
 def _mask(height: int, width: int, box: tuple[int, int, int, int]) -> np.ndarray:
     m = np.zeros((height, width), dtype=np.uint8)

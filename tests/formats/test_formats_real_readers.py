@@ -12,6 +12,9 @@ from synapse_nb.formats.coco import write_coco
 from synapse_nb.formats.raw import RawDataset
 from synapse_nb.formats.yolo import write_yolo
 
+# pycocotools' mask decoder trips a numpy 2 deprecation inside its own code; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
 
 @pytest.fixture(scope="module")
 def ultralytics_data():  # noqa: ANN201 - returns ultralytics modules
