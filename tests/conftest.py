@@ -78,3 +78,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
 def session_home() -> Path:
     """The SYNAPSE_NB_HOME of this test session."""
     return _SESSION_HOME
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the embedded backend and local agent this session may have started."""
+    from synapse_nb.api import Api
+
+    Api.shutdown_embedded(_SESSION_HOME)
