@@ -79,13 +79,15 @@ class Api:
     # -- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_env(cls, *, start_agent: bool = True, timeout: float = 60.0) -> Api:
+    def from_env(cls, *, start_agent: bool = True, keep_alive: bool | None = None, timeout: float = 60.0) -> Api:
         """A client for ``SYNAPSE_NB_URL`` + ``SYNAPSE_NB_TOKEN``, or for this machine's
         embedded backend (started in the background if needed) when no URL is set.
 
         With the embedded backend and ``start_agent=True``, the local agent is started too
-        (if this installation has one). A process calling with ``start_agent=False`` (the
-        agent itself) uses a running backend but never keeps one alive by itself.
+        (if this installation has one). ``keep_alive``: the embedded backend runs as long
+        as this process does, and is started again if it went away (default: as
+        ``start_agent``; the agent itself passes ``start_agent=False``, so it never keeps
+        a backend alive on its own). A process that starts the backend always keeps it.
 
         Example:
             >>> api = Api.from_env()  # doctest: +SKIP
@@ -99,9 +101,10 @@ class Api:
                 raise InputError(TOKEN_ENV, f"the backend's token when {URL_ENV} is set", hint="copy it from <home>/server/token on the backend's machine")
             return cls(url, token, timeout=timeout)
         home = home_dir()
-        found = _embedded.ensure_server(home, owner=start_agent)
+        owner = start_agent if keep_alive is None else keep_alive
+        found = _embedded.ensure_server(home, owner=owner)
         assert found is not None  # start=True always finds or starts one
-        api = cls(found[0], found[1], timeout=timeout, _embedded_home=home, _owner=start_agent)
+        api = cls(found[0], found[1], timeout=timeout, _embedded_home=home, _owner=owner)
         if start_agent:
             # Hook for the local agent: runs only if synapse_nb.agent.embedded exists.
             _embedded.ensure_local_agent(api)

@@ -83,3 +83,13 @@ def test_bad_arguments_fail_before_any_request() -> None:
     with pytest.raises(ValueError, match=r"classes\.0\.shape"):
         make_api(recorder).project.create("p", classes=[{"name": "a", "shape": "circle"}])
     assert recorder.requests == []
+
+
+def test_progress_bar_counts_and_draws_in_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from synapse_nb.api.progress import progress_bar
+
+    with progress_bar(4, "upload shapes", unit="img") as bar:
+        bar.update(3)
+        bar.update(1)
+    assert bar.n == 4
+    assert "upload shapes" in capsys.readouterr().err

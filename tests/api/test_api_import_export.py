@@ -4,51 +4,17 @@ class, box and polygon; ultralytics and pycocotools read what we export."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from api_helpers import coco_source, yolo_source
 
 from synapse_nb.api import Api
 from synapse_nb.errors import InputError
 from synapse_nb.formats.raw import RawDataset
 from synapse_nb.splits import TagsSplit
-
-
-def _image(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (64, 48)) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    path.write_bytes(buffer.getvalue())
-
-
-def _coco_source(root: Path) -> tuple[Path, Path]:
-    images = root / "images"
-    _image(images / "set-a" / "one.png", (255, 0, 0))
-    _image(images / "set-a" / "two.png", (0, 255, 0))
-    _image(images / "set-b" / "three.png", (0, 0, 255), size=(32, 40))
-    doc = {
-        "images": [
-            {"id": 1, "file_name": "set-a/one.png", "width": 64, "height": 48},
-            {"id": 2, "file_name": "set-a/two.png", "width": 64, "height": 48},
-            {"id": 3, "file_name": "set-b/three.png", "width": 32, "height": 40},
-        ],
-        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}, {"id": 3, "name": "bird"}],
-        "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [2.0, 3.0, 10.0, 12.0], "area": 120.0, "iscrowd": 0, "segmentation": []},
-            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [20.0, 5.0, 10.0, 10.0], "area": 50.0, "iscrowd": 0,
-             "segmentation": [[20.0, 5.0, 30.0, 5.0, 25.0, 15.0]]},
-            {"id": 3, "image_id": 2, "category_id": 3, "bbox": [1.5, 2.5, 30.0, 20.0], "area": 600.0, "iscrowd": 0, "segmentation": []},
-            {"id": 4, "image_id": 3, "category_id": 2, "bbox": [4.0, 4.0, 8.0, 8.0], "area": 32.0, "iscrowd": 0,
-             "segmentation": [[4.0, 4.0, 12.0, 4.0, 12.0, 12.0, 4.0, 12.0]]},
-        ],
-    }
-    annotations = root / "annotations.json"
-    annotations.write_text(json.dumps(doc))
-    return images, annotations
 
 
 def _coco_content(images: Path, annotations: Path) -> dict[str, Any]:
@@ -68,30 +34,13 @@ def _coco_content(images: Path, annotations: Path) -> dict[str, Any]:
 
 
 def test_coco_round_trip_keeps_everything(api: Api, tmp_path: Path) -> None:
-    images, annotations = _coco_source(tmp_path / "source")
+    images, annotations = coco_source(tmp_path / "source")
     project = api.project.import_coco(images, annotations, name="coco-round-trip", progress=False)
     assert project.class_names() == ["cat", "dog", "bird"]
     assert project.item_count == 3 and {d.name for d in api.dataset.list(project.id)} == {"set-a", "set-b"}
     exported = api.project.export(project.id, "coco", tmp_path / "export", progress=False)
     assert exported.name == "annotations.json"
     assert _coco_content(exported.parent / "images", exported) == _coco_content(images, annotations)
-
-
-def _yolo_source(root: Path) -> Path:
-    for split, names in (("train", ["a.png", "b.png"]), ("val", ["c.png"])):
-        for i, name in enumerate(names):
-            _image(root / "images" / split / name, (40 * i, 100, 200))
-    labels = {
-        "train/a": "0 0.25 0.5 0.2 0.3\n1 0.1 0.1 0.4 0.1 0.3 0.4\n",
-        "train/b": "1 0.5 0.5 0.5 0.5\n",
-        "val/c": "0 0.6 0.4 0.2 0.2\n0 0.2 0.2 0.1 0.1\n",
-    }
-    for stem, text in labels.items():
-        path = root / "labels" / f"{stem}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    (root / "dataset.yaml").write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n  0: square\n  1: triangle\n")
-    return root
 
 
 def _yolo_labels(root: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -107,7 +56,7 @@ def _yolo_images(root: Path) -> dict[str, str]:
 
 
 def test_yolo_round_trip_keeps_everything(api: Api, tmp_path: Path) -> None:
-    source = _yolo_source(tmp_path / "source")
+    source = yolo_source(tmp_path / "source")
     project = api.project.import_yolo(source, name="yolo-round-trip", progress=False)
     assert project.class_names() == ["square", "triangle"] and project.item_count == 3
     dataset_yaml = api.project.export(project.id, "yolo", tmp_path / "export", split=TagsSplit(train_tag="train", val_tag="val"), task="segment", progress=False)
@@ -178,7 +127,7 @@ def test_download_raw_reuses_files_and_filters(api: Api, tmp_path: Path) -> None
 
 
 def test_a_failed_import_leaves_no_project(api: Api, tmp_path: Path) -> None:
-    images, annotations = _coco_source(tmp_path / "source")
+    images, annotations = coco_source(tmp_path / "source")
     (images / "set-b" / "three.png").write_bytes(b"not an image")
     before = {p.id for p in api.project.all()}
     with pytest.raises(Exception, match="files\\[0\\]"):
