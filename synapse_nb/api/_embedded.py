@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from synapse_nb._home import home_dir
 from synapse_nb.errors import BackendError
 
 START_TIMEOUT = 30.0
@@ -218,7 +219,8 @@ def _gone(pid: int) -> bool:
 def shutdown(home: Path, timeout: float = 15.0, stop_agent: bool = True) -> bool:
     """Stop the embedded backend of ``home`` (and its local agent); True if one was running."""
     home = Path(home)
-    if stop_agent:
+    # The local agent's files live under SYNAPSE_NB_HOME: stop it only for that home.
+    if stop_agent and home.resolve() == home_dir(create=False).resolve():
         _stop_local_agent()
     found = running_server(home)
     if found is None:

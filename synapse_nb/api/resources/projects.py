@@ -22,6 +22,18 @@ def _metas(entries: Iterable[ClassMeta | TagMeta | dict[str, Any] | str]) -> lis
     return [{"name": e} if isinstance(e, str) else e for e in entries]
 
 
+def sample_folder(name: str, num_images: int, image_size: int, num_classes: int, seed: int) -> Path:
+    """Where ``import_samples`` keeps the generated images for these arguments.
+
+    Example:
+        >>> sample_folder("shapes", 64, 128, 3, 0).name
+        'shapes-n64-s128-c3-seed0'
+    """
+    from synapse_nb._home import sub_dir
+
+    return sub_dir("cache", "samples") / f"{name}-n{num_images}-s{image_size}-c{num_classes}-seed{seed}"
+
+
 class ProjectResource(Resource):
     """Create, read and change projects; import and export whole projects.
 
@@ -93,11 +105,10 @@ class ProjectResource(Resource):
         The generated images are kept under ``<home>/cache/samples/`` (the same arguments
         give the same images), so a second import doesn't draw them again.
         """
-        from synapse_nb._home import sub_dir
         from synapse_nb.formats.raw import RawDataset
         from synapse_nb.samples import generate_sample_project
 
-        folder = sub_dir("cache", "samples") / f"{name}-n{num_images}-s{image_size}-c{num_classes}-seed{seed}"
+        folder = sample_folder(name, num_images, image_size, num_classes, seed)
         if (folder / "dataset.json").is_file():
             raw = RawDataset.read(folder)
         else:
