@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synapse_nb-installed
 
-.PHONY: install demo test test-fast bench browser clean
+.PHONY: install demo test test-fast notebooks bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ browser:
 demo: $(STAMP)
 	$(PY) -m synapse_nb.demo
 
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 900
+
 test: $(STAMP) browser
 	$(PY) -m pytest tests -p no:cacheprovider
+	$(PY) -m pytest $(NBVAL) notebooks -p no:cacheprovider
+
+notebooks: $(STAMP)
+	$(PY) -m pytest $(NBVAL) notebooks -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not slow and not browser" -p no:cacheprovider
