@@ -1,0 +1,155 @@
+"""Live metric charts: Plotly FigureWidgets updated in place as new points arrive.
+
+Three charts split the logged keys the way people read them: losses; mAP, precision and
+recall; everything else (learning rates, ...). A trace is added only for a new series;
+an existing one gets its new x/y in one ``batch_update``; the figure is never rebuilt.
+
+Example:
+    >>> chart_of("box_loss"), chart_of("mAP50-95"), chart_of("lr/pg0")
+    ('losses', 'quality', 'other')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from synapse_nb.widgets import figures
+from synapse_nb.widgets.dashboard._store import MetricStore
+from synapse_nb.widgets.figures.metrics import is_loss, is_quality
+from synapse_nb.widgets.figures.theme import HEIGHT
+
+CHARTS = {"losses": "Losses", "quality": "mAP, precision, recall", "other": "Other metrics"}
+# Benchmark numbers are single values of the finished model: the report shows them.
+NOT_CURVES = frozenset({"benchmark"})
+# Past this many points markers clutter a line (the figure builders use the same rule).
+_MARKERS_UP_TO = 30
+
+
+def chart_of(key: str) -> str:
+    """Which chart a metric key is drawn in: 'losses', 'quality' or 'other'."""
+    if is_loss(key):
+        return "losses"
+    if is_quality(key):
+        return "quality"
+    return "other"
+
+
+class LiveChart:
+    """One FigureWidget showing the store's series that :attr:`accepts`."""
+
+    def __init__(self, name: str, accepts: Callable[[str], bool]) -> None:
+        self.name = name
+        self.title = CHARTS[name]
+        self.accepts = accepts
+        self.figure = go.FigureWidget(figures.empty_figure("no data yet", title=self.title, height=HEIGHT))
+        self.figure.layout.autosize = True
+        self._index: dict[str, int] = {}
+
+    @property
+    def series(self) -> list[str]:
+        """The series drawn, in trace order."""
+        return list(self._index)
+
+    def reset(self) -> None:
+        """Remove every trace (e.g. another trial was selected); the widget stays the same."""
+        self.figure.data = ()
+        self._index = {}
+        self.figure.update_layout(annotations=[{"text": "no data yet", "x": 0.5, "y": 0.5, "xref": "paper",
+                                                "yref": "paper", "showarrow": False, "font": {"size": 14}}])
+
+    def sync(self, store: MetricStore, changed: Iterable[str]) -> bool:
+        """Bring the figure up to date with ``store``; True when it changed.
+
+        New series are added as traces styled by the figure builder; series in ``changed``
+        get their full x/y (plotly sends arrays whole).
+        """
+        mine = [n for n in store.names() if self.accepts(n)]
+        new = [n for n in mine if n not in self._index]
+        updated = [n for n in changed if n in self._index]
+        if not new and not updated:
+            return False
+        if new:
+            self._add(store, mine, new)
+        with self.figure.batch_update():
+            for name in updated:
+                trace = self.figure.data[self._index[name]]
+                xs, ys = store.xy(name)
+                trace.x = xs
+                trace.y = ys
+                trace.mode = "lines+markers" if len(xs) <= _MARKERS_UP_TO else "lines"
+        return True
+
+    def _add(self, store: MetricStore, mine: list[str], new: list[str]) -> None:
+        built = figures.metric_curves(store.frame(mine), title=self.title)
+        styled = {trace.meta["series"]: trace for trace in built.data if trace.meta}
+        traces = [styled[name] for name in new if name in styled]
+        if not traces:
+            return
+        first = not self._index
+        self.figure.add_traces(traces)
+        for offset, trace in enumerate(traces):
+            self._index[trace.meta["series"]] = len(self.figure.data) - len(traces) + offset
+        with self.figure.batch_update():
+            # Colours follow the keys present, so a new key can shift them: restyle all.
+            for name, index in self._index.items():
+                if name in styled:
+                    self.figure.data[index].line = styled[name].line
+            if first:
+                self.figure.layout.annotations = ()
+                self.figure.update_xaxes(visible=True, title_text=built.layout.xaxis.title.text)
+                self.figure.update_yaxes(visible=True, title_text=built.layout.yaxis.title.text)
+
+
+class MetricCharts:
+    """The three charts of one run (or of one trial in tuning), in a two-column grid."""
+
+    def __init__(self, trial_id: str | None = None) -> None:
+        self.trial_id = trial_id
+        self.charts = {name: LiveChart(name, self._accepts(name)) for name in CHARTS}
+        self._store: MetricStore | None = None
+        self.widget = w.GridBox([], layout=w.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", width="100%"))
+        self._other_shown = False
+        self._hide_other()
+
+    def _accepts(self, chart: str) -> Callable[[str], bool]:
+        def accepts(name: str) -> bool:
+            store = self._store
+            if store is None:
+                return False
+            category, key, trial = store.info(name)
+            return category not in NOT_CURVES and trial == self.trial_id and chart_of(key) == chart
+
+        return accepts
+
+    def _hide_other(self) -> None:
+        # The third chart appears only once a run logs something that is neither a loss nor a score.
+        self.widget.children = [self.charts["losses"].figure, self.charts["quality"].figure]
+
+    def sync(self, store: MetricStore, changed: Iterable[str]) -> bool:
+        """Update every chart from ``store``; True when any changed."""
+        self._store = store
+        changed = list(changed)
+        touched = [chart.sync(store, changed) for chart in self.charts.values()]
+        if self.charts["other"].series and not self._other_shown:
+            self._other_shown = True
+            self.widget.children = [c.figure for c in self.charts.values()]
+        return any(touched)
+
+    def show_trial(self, store: MetricStore, trial_id: str | None) -> None:
+        """Show another trial's curves in the same figures."""
+        if trial_id == self.trial_id:
+            return
+        self.trial_id = trial_id
+        for chart in self.charts.values():
+            chart.reset()
+        self.sync(store, [])
+        if not self.charts["other"].series and self._other_shown:
+            self._other_shown = False
+            self._hide_other()
+
+    def figure(self, name: str) -> go.FigureWidget:
+        """One of the figures: 'losses', 'quality' or 'other'."""
+        return self.charts[name].figure

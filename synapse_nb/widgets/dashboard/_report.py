@@ -1,0 +1,117 @@
+"""What the dashboard shows once a task has ended: the experiment summary, the benchmark
+report figures, the tuning result, or why the task failed. Readable text and figures only;
+no record is shown as raw JSON.
+
+Example:
+    >>> experiment_pairs({"experiment_name": "shapes yolo11n-det", "framework_name": "YOLO",
+    ...                   "model_name": "yolo11n-det", "training_duration": 75.0})[:2]
+    [('experiment', 'shapes yolo11n-det'), ('model', 'YOLO/yolo11n-det')]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from synapse_nb.schemas import TaskRecord
+from synapse_nb.schemas.experiment import ExperimentInfo
+from synapse_nb.widgets._common import esc, kv_html
+from synapse_nb.widgets.figures import theme
+from synapse_nb.widgets.figures.experiments import format_duration
+
+
+def _metric_text(value: Any) -> str:
+    return theme.format_number(value)
+
+
+def experiment_pairs(experiment: ExperimentInfo | dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The experiment record as (label, text) rows for a key/value summary."""
+    info = experiment if isinstance(experiment, ExperimentInfo) else ExperimentInfo.model_validate(experiment)
+    sizes = None
+    if info.train_size is not None or info.val_size is not None:
+        sizes = f"{info.train_size if info.train_size is not None else '?'} train / {info.val_size if info.val_size is not None else '?'} val"
+    rows: list[tuple[str, str | None]] = [
+        ("experiment", info.experiment_name),
+        ("model", f"{info.framework_name}/{info.model_name}"),
+        ("task type", info.task_type),
+        ("task", str(info.task_id) if info.task_id is not None else None),
+        ("images", sizes),
+        ("training time", format_duration(info.training_duration) if info.training_duration is not None else None),
+        ("device", info.device),
+        ("best checkpoint", info.best_checkpoint),
+        ("exports", ", ".join(f"{fmt} ({path})" for fmt, path in sorted(info.export.items())) or None),
+        ("registered model", f"id {info.model_id}" if info.model_id is not None else None),
+    ]
+    primary = info.primary_metric
+    for name, value in info.evaluation_metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            label = f"{name} (primary)" if name == primary else name
+            rows.append((label, _metric_text(value)))
+    return rows
+
+
+def tuning_pairs(result: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The best trial of a finished search as (label, text) rows.
+
+    Example:
+        >>> tuning_pairs({"best_trial": {"trial_logdir": "t_1", "config": {"lr0": 0.01}, "metrics": {"mAP50": 0.5}}})
+        [('best trial', 't_1'), ('lr0', '0.01'), ('mAP50', '0.5')]
+    """
+    best = result.get("best_trial") or {}
+    if not best:
+        return []
+    name = best.get("trial_id") or best.get("trial_logdir")
+    rows: list[tuple[str, str | None]] = [("best trial", str(name) if name else None)]
+    rows += [(str(k), theme.format_number(v)) for k, v in (best.get("config") or {}).items()]
+    rows += [(str(k), theme.format_number(v)) for k, v in (best.get("metrics") or {}).items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    models = result.get("trial_models") or []
+    if models:
+        rows.append(("trial models", str(len(models))))
+    return rows
+
+
+def benchmark_figures(report: dict[str, Any] | None) -> list[go.Figure]:
+    """The benchmark report's figures: summary, per-class AP, PR curves and (when timed) speed."""
+    if not report:
+        return []
+    data = report.get("report", report)
+    if not isinstance(data, dict) or "evaluation" not in data:
+        return []
+    from synapse_nb.widgets.figures import metrics_summary, per_class_ap, pr_curve, speed_table
+
+    built = [metrics_summary(data), per_class_ap(data), pr_curve(data)]
+    if data.get("speed"):
+        built.append(speed_table(data))
+    return built
+
+
+def report_widget(record: TaskRecord) -> w.Widget:
+    """The section shown when the task has ended."""
+    parts: list[w.Widget] = []
+    if record.status == "failed" and record.error is not None:
+        error = record.error
+        where = f" in step '{error.step}'" if error.step else ""
+        text = f'<div class="snb-error"><b>Task failed{esc(where)}:</b> {esc(error.message)}</div>'
+        if error.traceback:
+            text += f"<details><summary class='snb-muted'>traceback</summary><pre class='snb-log'>{esc(error.traceback)}</pre></details>"
+        parts.append(w.HTML(text))
+    elif record.status == "stopped":
+        parts.append(w.HTML('<div class="snb-notice">The task was stopped. task.retry() resumes it from its last checkpoint.</div>'))
+    result = record.result or {}
+    experiment = result.get("experiment")
+    if experiment:
+        parts.append(w.HTML('<div class="snb-title">Experiment</div>' + kv_html(experiment_pairs(experiment))))
+    tuning = tuning_pairs(result)
+    if tuning:
+        parts.append(w.HTML('<div class="snb-title">Best trial</div>' + kv_html(tuning)))
+    report = (experiment or {}).get("benchmark_report") if isinstance(experiment, dict) else None
+    figures_built = benchmark_figures(report)
+    if figures_built:
+        parts.append(w.HTML('<div class="snb-title">Benchmark on the val split</div>'))
+        parts.extend(go.FigureWidget(fig) for fig in figures_built)
+    box = w.VBox(parts)
+    box.add_class("snb-card")
+    return box

@@ -1,0 +1,73 @@
+"""WizardContext: what the steps share — the client, the picked project's data, the picked model.
+
+Steps read earlier steps' choices from here (the classes step needs the model's task type,
+the hyperparameters step its framework); the backend is asked once per project.
+
+Example:
+    >>> ModelChoice(ref="YOLO/yolo11n-det", framework="YOLO", name="yolo11n-det",
+    ...             task_type="object detection").label
+    'YOLO/yolo11n-det'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from synapse_nb.widgets.wizard._data import ProjectData, class_stats
+
+
+class ModelChoice(BaseModel):
+    """The model picked in step 2: a pretrained "Framework/name" or a registry model id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str | int
+    framework: str
+    name: str
+    task_type: str
+
+    @property
+    def label(self) -> str:
+        """How the model is named in summaries."""
+        return self.ref if isinstance(self.ref, str) else f"model {self.ref} ({self.framework}/{self.name})"
+
+
+class WizardContext:
+    """Shared facts of one wizard: ``api``, the project's data, the chosen model."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.project: ProjectData | None = None
+        self.model: ModelChoice | None = None
+        self._cache: dict[tuple[int, int], ProjectData] = {}
+
+    def load_project(self, project_id: int) -> ProjectData:
+        """Fetch a project's items, datasets and collections (cached while it is unchanged)."""
+        project = self.api.project.get(project_id)
+        key = (project.id, project.content_version)
+        data = self._cache.get(key)
+        if data is None:
+            data = ProjectData(
+                project=project,
+                items=self.api.item.all(project.id),
+                datasets=self.api.dataset.list(project.id),
+                collections=self.api.collection.list(project.id),
+            )
+            self._cache[key] = data
+        return data
+
+    def class_stats(self) -> list[Any]:
+        """Per-class counts of the picked project ([] before one is picked)."""
+        if self.project is None:
+            return []
+        return class_stats(self.project.project, self.project.items)
+
+    def framework(self) -> Any:
+        """The framework of the picked model (None before one is picked)."""
+        if self.model is None:
+            return None
+        from synapse_nb.frameworks import get_framework
+
+        return get_framework(self.model.framework)

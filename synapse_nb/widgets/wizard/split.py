@@ -1,0 +1,167 @@
+"""Step 4, Train/val split: random, by datasets, by tags or by collections, with live counts.
+
+Every change re-splits the project's items at once and shows how many land in train and in
+val, or why the split cannot work (an empty side, a tag no item carries, leakage).
+
+Example:
+    >>> SplitStep.title
+    'Train/val split'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from synapse_nb.errors import InputError
+from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit, split_counts
+from synapse_nb.state import TrainState
+from synapse_nb.widgets._common import error_text, esc, message_html, plural
+from synapse_nb.widgets.wizard._card import StepCard
+
+KINDS = [("Random", "random"), ("Datasets", "datasets"), ("Tags", "tags"), ("Collections", "collections")]
+_WIDE = w.Layout(width="320px")
+
+
+class SplitStep(StepCard):
+    """The four split kinds, each with its own small form, and the live train/val counts."""
+
+    key = "split"
+    title = "Train/val split"
+
+    def build(self) -> list[w.Widget]:
+        self._project_id: int | None = None
+        self.kind = w.ToggleButtons(options=KINDS, value="random")
+        # random
+        self.percent = w.IntSlider(value=80, min=1, max=99, description="Percent", continuous_update=True)
+        self.side = w.ToggleButtons(options=[("of items to train", "train"), ("of items to val", "val")], value="train")
+        self.seed = w.IntText(value=0, description="Seed", layout=w.Layout(width="180px"))
+        random_form = w.VBox([w.HBox([self.percent, self.side]), self.seed])
+        # datasets
+        self.train_datasets = w.SelectMultiple(options=[], description="Train", rows=4, layout=_WIDE)
+        self.val_datasets = w.SelectMultiple(options=[], description="Val", rows=4, layout=_WIDE)
+        datasets_form = w.HBox([self.train_datasets, self.val_datasets])
+        # tags
+        self.train_tag = w.Combobox(description="Train tag", value="train", ensure_option=False, layout=_WIDE)
+        self.val_tag = w.Combobox(description="Val tag", value="val", ensure_option=False, layout=_WIDE)
+        self.untagged = w.ToggleButtons(options=[("untagged → train", "train"), ("untagged → val", "val"),
+                                                 ("ignore untagged", "ignore")], value="train")
+        tags_form = w.VBox([w.HBox([self.train_tag, self.val_tag]), self.untagged])
+        # collections
+        self.train_collections = w.SelectMultiple(options=[], description="Train", rows=4, layout=_WIDE)
+        self.val_collections = w.SelectMultiple(options=[], description="Val", rows=4, layout=_WIDE)
+        collections_form = w.HBox([self.train_collections, self.val_collections])
+        self.allow_overlap = w.Checkbox(value=False, indent=False,
+                                        description="Allow items on both sides (train/val leakage)")
+        self.forms = {"random": random_form, "datasets": datasets_form, "tags": tags_form,
+                      "collections": collections_form}
+        self.counts = w.HTML()
+        for control in (self.kind, self.percent, self.side, self.seed, self.train_datasets, self.val_datasets,
+                        self.train_tag, self.val_tag, self.untagged, self.train_collections, self.val_collections,
+                        self.allow_overlap):
+            control.observe(lambda _c: self.update_counts(), names="value")
+        self._show_form()
+        return [self.kind, *self.forms.values(), self.allow_overlap, self.counts]
+
+    def on_activate(self) -> None:
+        data = self.ctx.project
+        if data is None or data.project.id == self._project_id:
+            self.update_counts()
+            return
+        self._project_id = data.project.id
+        by_dataset = {d.id: d for d in data.datasets}
+        dataset_options = [(f"{d.name} ({plural(d.item_count, 'item')})", d.id) for d in by_dataset.values()]
+        collection_options = [(f"{c.name} ({plural(len(c.item_ids), 'item')})", c.id) for c in data.collections]
+        for select in (self.train_datasets, self.val_datasets):
+            select.value = ()
+            select.options = dataset_options
+        for select in (self.train_collections, self.val_collections):
+            select.value = ()
+            select.options = collection_options
+        for combo in (self.train_tag, self.val_tag):
+            combo.options = tuple(data.tags)
+        self.update_counts()
+
+    def _show_form(self) -> None:
+        for kind, form in self.forms.items():
+            form.layout.display = None if kind == self.kind.value else "none"
+        self.allow_overlap.layout.display = "none" if self.kind.value == "random" else None
+
+    def split(self) -> Any:
+        """The split the controls describe (raises when they describe none)."""
+        kind = self.kind.value
+        overlap = self.allow_overlap.value
+        if kind == "random":
+            return RandomSplit(percent=self.percent.value, split=self.side.value, seed=self.seed.value)
+        if kind == "datasets":
+            return DatasetsSplit(train_datasets=list(self.train_datasets.value), val_datasets=list(self.val_datasets.value),
+                                 allow_overlap=overlap)
+        if kind == "tags":
+            return TagsSplit(train_tag=self.train_tag.value.strip(), val_tag=self.val_tag.value.strip(),
+                             untagged_action=self.untagged.value, allow_overlap=overlap)
+        return CollectionsSplit(train_collections=list(self.train_collections.value),
+                                val_collections=list(self.val_collections.value), allow_overlap=overlap)
+
+    def counts_now(self) -> tuple[int, int]:
+        """``(train items, val items)`` of the current split on the project (raises like the split)."""
+        data = self.ctx.project
+        if data is None:
+            raise InputError("project_id", "a project picked in step 1")
+        return split_counts(self.split(), data.items)
+
+    def update_counts(self) -> None:
+        """Re-split and show the live counts, or the reason the split does not work."""
+        self._show_form()
+        self.show_error(None)
+        try:
+            n_train, n_val = self.counts_now()
+        except ValueError as exc:
+            self.counts.value = message_html("error", error_text(exc))
+            return
+        total = len(self.ctx.project.items) if self.ctx.project else 0
+        unused = total - n_train - n_val
+        extra = f" · {plural(unused, 'item')} unused" if unused > 0 else ""
+        extra += " · some items on both sides" if unused < 0 else ""
+        self.counts.value = (f'<div class="snb-counts">Train: <b>{plural(n_train, "item")}</b> · '
+                             f'Val: <b>{plural(n_val, "item")}</b>{esc(extra)}</div>')
+
+    def check(self) -> None:
+        self.counts_now()
+
+    def summary(self) -> str:
+        n_train, n_val = self.counts_now()
+        return f"{self.split().describe()} — {n_train} train / {n_val} val"
+
+    def fields(self) -> dict[str, Any]:
+        return {"train_val_split": self.split()}
+
+    def restore(self, state: TrainState) -> None:
+        self.on_activate()
+        split = state.train_val_split
+        self.kind.value = split.kind
+        if isinstance(split, RandomSplit):
+            self.percent.value = split.percent
+            self.side.value = split.split_side
+            self.seed.value = split.seed
+            return
+        self.allow_overlap.value = split.allow_overlap
+        if isinstance(split, TagsSplit):
+            self.train_tag.value = split.train_tag
+            self.val_tag.value = split.val_tag
+            self.untagged.value = split.untagged_action
+        elif isinstance(split, DatasetsSplit):
+            self._select(self.train_datasets, split.train_datasets, "train_val_split.train_datasets", "datasets")
+            self._select(self.val_datasets, split.val_datasets, "train_val_split.val_datasets", "datasets")
+        elif isinstance(split, CollectionsSplit):
+            self._select(self.train_collections, split.train_collections, "train_val_split.train_collections",
+                         "collections")
+            self._select(self.val_collections, split.val_collections, "train_val_split.val_collections", "collections")
+
+    @staticmethod
+    def _select(select: w.SelectMultiple, ids: list[int], field: str, what: str) -> None:
+        known = [value for _label, value in select.options]
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise InputError(field, f"{what} of the project: {known}", got=missing)
+        select.value = tuple(ids)
