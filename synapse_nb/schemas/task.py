@@ -12,11 +12,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # created: waits for task.start() (autostart=False); queued: waits for an agent.
 TaskStatus = Literal["created", "queued", "running", "stopping", "finished", "failed", "stopped"]
@@ -122,19 +121,13 @@ class MetricPoint(_Strict):
     seq: int | None = None
     category: str = Field(min_length=1, max_length=100)
     key: str = Field(min_length=1, max_length=200)
-    value: float
+    # NaN/inf cannot be stored as JSON numbers; a diverged loss is reported as a log line.
+    # (Checked by pydantic-core, not a Python validator: runs make many thousands of points.)
+    value: float = Field(allow_inf_nan=False)
     step: int | None = Field(default=None, ge=0)
     epoch: int | None = Field(default=None, ge=0)
     trial_id: str | None = Field(default=None, max_length=200)
     time: datetime | None = None
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        # NaN/inf cannot be stored as JSON numbers; a diverged loss is reported as a log line.
-        if not math.isfinite(value):
-            raise ValueError(f"metric value must be a finite number, got {value}")
-        return value
 
 
 class Visualization(_Strict):
