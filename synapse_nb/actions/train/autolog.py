@@ -20,6 +20,26 @@ from synapse_nb.errors import InputError
 SUPPORTED = {"ultralytics"}
 
 
+class _Shared:
+    """A callback that ultralytics' ``deepcopy`` of its default registry keeps as it is.
+
+    Every ``YOLO(...)`` deep-copies the default callbacks; a bound method would drag a copy
+    of the action (and its locks) along, which fails, and a copy would log nowhere.
+    """
+
+    def __init__(self, fn: Callable[[Any], None]) -> None:
+        self.fn = fn
+
+    def __call__(self, trainer: Any) -> None:
+        self.fn(trainer)
+
+    def __copy__(self) -> _Shared:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
+        return self
+
+
 class _ActionSink:
     """Routes autolog's metrics and progress into the action's TrainRun and progress."""
 
@@ -47,11 +67,12 @@ def enable_autolog(framework: str, action: Any, model: Any = None) -> Callable[[
         return lambda: None
     from ultralytics.utils.callbacks import base
 
-    for event, fn in callbacks.items():
+    shared = {event: _Shared(fn) for event, fn in callbacks.items()}
+    for event, fn in shared.items():
         base.default_callbacks.setdefault(event, []).append(fn)
 
     def remove() -> None:
-        for event, fn in callbacks.items():
+        for event, fn in shared.items():
             registered = base.default_callbacks.get(event, [])
             if fn in registered:
                 registered.remove(fn)
