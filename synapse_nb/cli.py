@@ -112,7 +112,7 @@ def _status(args: argparse.Namespace) -> int:
             print(f"embedded backend of {home}: not running (Api.from_env() or `synapse-nb serve` starts one)")
             return 1
         api = Api(found[0], found[1])
-        where = f"embedded backend {api.url} (pid {found[2]['pid']}, home {home})"
+        where = f"backend {api.url} (pid {found[2]['pid']}, home {home})"
     projects = api.project.list(limit=1).total
     agents = api.agent.list()
     online = sum(1 for a in agents if a.status == "online")

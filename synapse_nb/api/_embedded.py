@@ -93,7 +93,7 @@ def probe(url: str, token: str | None) -> dict[str, Any] | None:
     if not token:
         return None
     try:
-        with httpx.Client(base_url=url, timeout=PROBE_TIMEOUT) as client:
+        with httpx.Client(base_url=url, timeout=PROBE_TIMEOUT, trust_env=False) as client:
             if client.get("/health").status_code != 200:
                 return None
             reply = client.get("/server", headers={"Authorization": f"Bearer {token}"})

@@ -31,6 +31,17 @@ import httpx
 from synapse_nb.errors import BackendError, NotFoundError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine.
+
+    Example:
+        >>> is_loopback("http://127.0.0.1:8765"), is_loopback("https://backend.example.com")
+        (True, False)
+    """
+    return httpx.URL(url).host in LOOPBACK_HOSTS
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 
@@ -59,6 +70,8 @@ class Http:
         self._token = token
         self._client = httpx.Client(
             base_url=url.rstrip("/"),
+            # A proxy from the environment must never sit between us and a loopback backend.
+            trust_env=not is_loopback(url),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "synapse_nb"},
             timeout=httpx.Timeout(timeout, connect=5.0),
             transport=transport or httpx.HTTPTransport(retries=retries),

@@ -4,7 +4,7 @@ file storage, token gate, body limits, error handlers and reaper.
 Example:
     >>> import tempfile, pathlib
     >>> app = create_app(ServerConfig(home=pathlib.Path(tempfile.mkdtemp())))
-    >>> "/projects" in {route.path for route in app.routes}
+    >>> "/projects" in app.openapi()["paths"]
     True
 """
 
