@@ -33,16 +33,21 @@ METRIC_SUGGESTIONS = ("mAP50-95", "mAP50", "precision", "recall", "val/box_loss"
 DEFAULT_LABEL = "(default)"
 
 
-def _registry_options(kind: str) -> tuple[list[tuple[str, str | None]], dict[str, str]]:
-    """Dropdown options for search algorithms or schedulers, and the reasons some are unavailable."""
-    from synapse_nb import tuning_registry as registry
+def registry_options(registry: Any, kind: str) -> tuple[list[tuple[str, str | None]], dict[str, str]]:
+    """Dropdown options for search algorithms or schedulers, and the reasons some are unavailable.
 
-    names = registry.search_algorithm_names() if kind == "search_alg" else registry.scheduler_names()
+    Example:
+        >>> from synapse_nb.tuning_registry import DEFAULT_REGISTRY
+        >>> options, unavailable = registry_options(DEFAULT_REGISTRY, "scheduler")
+        >>> options[0], options[1][1]
+        (('(default) FIFO: run every trial to the end', None), 'asha')
+    """
+    names = registry.names(kind)
     default = "random / grid search" if kind == "search_alg" else "FIFO: run every trial to the end"
     options: list[tuple[str, str | None]] = [(f"{DEFAULT_LABEL} {default}", None)]
     unavailable: dict[str, str] = {}
     for name in names:
-        entry = registry.DEFAULT_REGISTRY.entry(name)
+        entry = registry.entry(name)
         ok, reason = registry.available(name)
         if ok:
             options.append((f"{name} — {entry.title}", name))
@@ -55,12 +60,17 @@ def _registry_options(kind: str) -> tuple[list[tuple[str, str | None]], dict[str
 class TuningEditor:
     """Search space text + tune config controls; :meth:`build` gives the validated pair.
 
+    ``registry`` is the tuning registry the dropdowns list (the process-wide one by default).
+
     The registry is read when the editor is first shown (it imports Ray Tune and the search
     libraries to see which work), not when the wizard opens.
     """
 
-    def __init__(self, on_change: Any) -> None:
+    def __init__(self, on_change: Any, registry: Any = None) -> None:
+        from synapse_nb.tuning_registry import DEFAULT_REGISTRY
+
         self._on_change = on_change
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
         self._loaded = False
         self._unavailable: dict[str, str] = {}
         self.space = w.Textarea(value=DEFAULT_SEARCH_SPACE, rows=12, continuous_update=True,
@@ -103,8 +113,8 @@ class TuningEditor:
         """Fill the search algorithm and scheduler dropdowns from the tuning registry (once)."""
         if self._loaded:
             return
-        algorithms, unavailable_a = _registry_options("search_alg")
-        schedulers, unavailable_s = _registry_options("scheduler")
+        algorithms, unavailable_a = registry_options(self.registry, "search_alg")
+        schedulers, unavailable_s = registry_options(self.registry, "scheduler")
         self._unavailable = {**unavailable_a, **unavailable_s}
         current_a, current_s = self.search_alg.value, self.scheduler.value
         self.search_alg.options = algorithms
