@@ -76,12 +76,21 @@ def _field(key: str) -> str:
     return f"hyperparameters.{key}"
 
 
+# Names users bring from other frameworks (and the Synapse examples) -> ultralytics' names.
+COMMON_ALIASES = {
+    "learning_rate": "lr0", "lr": "lr0", "batch_size": "batch", "image_size": "imgsz", "img_size": "imgsz",
+    "num_epochs": "epochs", "n_epochs": "epochs", "max_epochs": "epochs", "num_workers": "workers",
+    "early_stopping_patience": "patience", "decay": "weight_decay",
+}
+
+
 def _check_known(key: str, allowed: set[str]) -> None:
     if key in TOOLKIT_KEYS:
         reason = f"'{key}' is set by the toolkit: {TOOLKIT_KEYS[key]}"
         raise InputError(_field(key), "a setting the user controls", got=key, hint=reason)
     if key not in allowed:
-        guesses = close_matches(key, sorted(allowed))
+        alias = COMMON_ALIASES.get(key.lower())
+        guesses = [alias] if alias in allowed else close_matches(key, sorted(allowed))
         hint = f"Did you mean {' or '.join(guesses)}? " if guesses else ""
         raise InputError(
             _field(key),
