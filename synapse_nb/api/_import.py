@@ -8,11 +8,13 @@ midway, the half-made project is deleted again.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synapse_nb.api.progress import progress_bar
+from synapse_nb.api.progress import ProgressBar, progress_bar
 from synapse_nb.api.resources.items import ItemEntry
 from synapse_nb.errors import InputError
 from synapse_nb.formats.raw import RawDataset, RawItem
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from synapse_nb.api.client import Api
 
 BATCH_ITEMS = 250
+UPLOAD_THREADS = 2
 BATCH_BYTES = 32 * 1024 * 1024
 
 
@@ -102,16 +105,34 @@ def import_raw(api: Api, raw: RawDataset, name: str | None = None, progress: boo
 def _upload(api: Api, project_id: int, raw: RawDataset, progress: bool) -> None:
     dataset_ids = {ref.id: api.dataset.create(project_id, ref.name).id for ref in raw.meta.datasets}
     item_ids: dict[int, int] = {}
+    jobs = [
+        (backend_id, batch)
+        for raw_dataset_id, backend_id in dataset_ids.items()
+        for batch in _batches(raw, [item for item in raw.items if item.dataset_id == raw_dataset_id])
+    ]
+
+    def send(backend_id: int, batch: list[RawItem]) -> list[int]:
+        entries = [ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects) for item in batch]
+        return [stored.id for stored in api.item.upload_batch(backend_id, entries)]
+
     with progress_bar(len(raw.items), f"upload {raw.meta.project_name}", enabled=progress, unit="img") as bar:
-        for raw_dataset_id, backend_id in dataset_ids.items():
-            members = [item for item in raw.items if item.dataset_id == raw_dataset_id]
-            for batch in _batches(raw, members):
-                entries = [
-                    ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects) for item in batch
-                ]
-                stored = api.item.upload_batch(backend_id, entries)
-                item_ids.update({item.id: new.id for item, new in zip(batch, stored)})
-                bar.update(len(batch))
+        # Two batches in flight: the client reads and hashes the next while the backend
+        # stores the last. Each batch's files are read only when it is sent, so memory
+        # stays at two batches whatever the project's size.
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            pending: deque[tuple[list[RawItem], Future[list[int]]]] = deque()
+            for backend_id, batch in jobs:
+                pending.append((batch, pool.submit(send, backend_id, batch)))
+                while len(pending) > UPLOAD_THREADS or (pending and pending[0][1].done()):
+                    _collect(pending.popleft(), item_ids, bar)
+            while pending:
+                _collect(pending.popleft(), item_ids, bar)
     for ref in raw.meta.collections:
         members = [item_ids[item.id] for item in raw.items if ref.id in item.collections]
         api.collection.create(project_id, ref.name, members)
+
+
+def _collect(job: tuple[list[RawItem], Future[list[int]]], item_ids: dict[int, int], bar: ProgressBar) -> None:
+    batch, future = job
+    item_ids.update(zip((item.id for item in batch), future.result()))
+    bar.update(len(batch))
