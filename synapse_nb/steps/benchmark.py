@@ -20,7 +20,7 @@ class BenchmarkStep(BaseStep[Any]):
     """Evaluate on the val split; optionally run the speed test."""
 
     name = "benchmark"
-    progress_weight = 5.0
+    progress_weight = 0.05
     progress_category = "benchmark"
 
     def __init__(self, speedtest: bool = False) -> None:

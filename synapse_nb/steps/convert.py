@@ -23,6 +23,24 @@ from synapse_nb.steps.base import BaseStep, StepResult
 FORMATS = (None, "yolo", "coco")
 
 
+def _raw_source(dataset: dict[str, Any]) -> Path | None:
+    """The raw folder to convert: ``dataset['path']`` while it is still a raw dataset (a
+    preprocessing step between export and convert may point it at its own output, as
+    Synapse plugins do), else the exported ``raw_path``.
+
+    Example:
+        >>> _raw_source({"raw_path": "/r", "path": "/r", "format": None}).as_posix()
+        '/r'
+    """
+    from synapse_nb.formats.raw import MANIFEST
+
+    path = dataset.get("path")
+    if path is not None and dataset.get("format") is None and (Path(path) / MANIFEST).is_file():
+        return Path(path)
+    raw_path = dataset.get("raw_path")
+    return Path(raw_path) if raw_path is not None else None
+
+
 class ConvertDatasetStep(BaseStep[Any]):
     """Convert the exported raw dataset to ``target_format``."""
 
@@ -42,10 +60,12 @@ class ConvertDatasetStep(BaseStep[Any]):
         from synapse_nb.formats.cache import DatasetCache
         from synapse_nb.formats.raw import RawDataset
 
-        raw_path = context.dataset.get("raw_path")
+        raw_path = _raw_source(context.dataset)
         if raw_path is None:
             raise InputError("dataset", "an exported dataset (run ExportDatasetStep first)", got=None)
-        raw = RawDataset.read(Path(raw_path))
+        raw = RawDataset.read(raw_path)
+        # What is converted is also what the benchmark evaluates on.
+        context.dataset["raw_path"] = raw_path
         task = "segment" if "segmentation" in context.dataset.get("task_type", "") else "detect"
         cached = context.dataset.get("cached", True)
         root = sub_dir("cache", "datasets") if cached else context.work_dir / "dataset" / "converted"

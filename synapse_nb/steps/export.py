@@ -7,7 +7,7 @@ train/val split with item ids AND file names.
 
 Example:
     >>> ExportDatasetStep().name, ExportDatasetStep().progress_weight
-    ('export_dataset', 20.0)
+    ('export_dataset', 0.2)
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class ExportDatasetStep(BaseStep[Any]):
     """Download the project's items of the split into a raw dataset folder."""
 
     name = "export_dataset"
-    progress_weight = 20.0
+    progress_weight = 0.2
     progress_category = "dataset"
 
     def can_skip(self, context: Any) -> bool:

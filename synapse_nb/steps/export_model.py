@@ -19,7 +19,7 @@ class ExportModelStep(BaseStep[Any]):
     """Export to each of ``formats`` (e.g. ``["onnx"]``)."""
 
     name = "export_model"
-    progress_weight = 2.0
+    progress_weight = 0.02
     progress_category = "export"
 
     def __init__(self, formats: list[str]) -> None:

@@ -10,7 +10,7 @@ Layout of a model's file set (documented in the README)::
 
 Example:
     >>> UploadModelStep().progress_weight
-    5.0
+    0.05
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ class UploadModelStep(BaseStep[Any]):
     """Register the trained model (unless the plugin already did with ``create_model``)."""
 
     name = "model_upload"
-    progress_weight = 5.0
+    progress_weight = 0.05
     progress_category = "model_upload"
 
     def can_skip(self, context: Any) -> bool:
@@ -170,3 +170,13 @@ class UploadModelStep(BaseStep[Any]):
         context.model = upload_model(context, Path(weights))
         context.run.log(f"model {context.model['id']} uploaded: {context.model['name']}")
         return StepResult(data={"model_id": context.model["id"]})
+
+    def rollback(self, context: Any, result: StepResult | None) -> None:
+        """A step after the upload failed: the run failed, so its model leaves the registry."""
+        model_id = (result.data if result is not None else {}).get("model_id")
+        if model_id is None:
+            return
+        context.client.model.delete(model_id)
+        context.run.log(f"model {model_id} removed from the registry: a later step failed", level="WARNING")
+        if context.model is not None and context.model.get("id") == model_id:
+            context.model = None

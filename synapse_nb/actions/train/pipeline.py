@@ -23,15 +23,17 @@ from synapse_nb.steps.registry import StepRegistry
 from synapse_nb.steps.train import TrainStep
 from synapse_nb.steps.upload import UploadModelStep
 
-# (step, category, weight): the Synapse proportions (export 20, convert 0, train 75,
-# upload 5) plus ours; normalised over the steps present.
+# (step, category, weight): the Synapse proportions (export 0.2, convert 0, train 0.75,
+# upload 0.05) plus ours; normalised over the steps present. Weights are fractions, as a
+# Synapse plugin's own steps give them ("0.1 = 10 % of the bar"), so built-in and custom
+# steps mix on one scale.
 DEFAULT_WEIGHTS = [
-    ("export_dataset", "dataset", 20.0),
+    ("export_dataset", "dataset", 0.2),
     ("convert_dataset", "dataset", 0.0),
-    ("train", "train", 75.0),
-    ("export_model", "export", 2.0),
-    ("benchmark", "benchmark", 5.0),
-    ("model_upload", "model_upload", 5.0),
+    ("train", "train", 0.75),
+    ("export_model", "export", 0.02),
+    ("benchmark", "benchmark", 0.05),
+    ("model_upload", "model_upload", 0.05),
 ]
 
 
