@@ -51,5 +51,5 @@ def resolve_weights(model: ModelInfo | str | Path, weights_dir: Path | None = No
     if local.is_file():
         return str(local.resolve()), None
     notice = f"no local weights for {model.weights}: training from scratch from {model.config}"
-    logger.warning("%s (place %s in %s to fine-tune from it)", notice, model.weights, folder)
+    logger.info("%s (place %s in %s to fine-tune from it)", notice, model.weights, folder)
     return model.config, notice
