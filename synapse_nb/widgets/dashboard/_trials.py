@@ -77,7 +77,9 @@ class TrialsPanel:
         self._on_pick = on_pick
         self._frame = trials_frame(None)
         self._shown: list[str] = []
-        self._picked_by_user = False
+        self._user_pick: str | None = None
+        self._notified: str | None = None
+        self._updating = False
         self._curves: dict[str, int] = {}
         self._curve_best: str | None = None
         self.sort_by = w.Dropdown(options=[(f"{metric} (tune metric)", None)], value=None, description="Sort by",
@@ -168,7 +170,7 @@ class TrialsPanel:
             self.table.layout.title.text = data.title if data.shown else f"{data.title} · none match the filter"
             self.table.layout.height = data.height
         self._shown = data.trial_ids
-        self._update_picker(data)
+        self._update_picker()
 
     def _render_parcoords(self) -> None:
         hyperparameters = self._frame.attrs.get("hyperparameters") or []
@@ -188,12 +190,12 @@ class TrialsPanel:
             self.parcoords.data[0].line = built.data[0].line
             self.parcoords.layout.title.text = built.layout.title.text
 
-    def _update_picker(self, data: figures.TrialsTableData) -> None:
+    def _update_picker(self) -> None:
+        """List the shown trials (and the user's pick) in the picker; keep the pick, else the best."""
         frame = self._frame.set_index("trial_id", drop=False)
-        picked = self.trial.value
-        ids = list(data.trial_ids)
-        if picked is not None and picked not in ids and picked in frame.index:
-            ids.append(picked)
+        ids = list(self._shown)
+        if self._user_pick is not None and self._user_pick not in ids and self._user_pick in frame.index:
+            ids.append(self._user_pick)
 
         def label(trial_id: str) -> str:
             row = frame.loc[trial_id]
@@ -203,24 +205,33 @@ class TrialsPanel:
             return f"{trial_id} · {str(row.get('status', '')).lower()}{score}{best}"
 
         options = [(label(t), t) for t in ids]
-        if list(self.trial.options) != options:
-            self.trial.options = options
-        if not self._picked_by_user or picked not in ids:
-            default = self.best_trial if self.best_trial in ids else (ids[0] if ids else None)
-            self._picked_by_user = False
-            self.trial.value = default
+        if self._user_pick in ids:
+            target = self._user_pick
         else:
-            self.trial.value = picked
+            target = self.best_trial if self.best_trial in ids else (ids[0] if ids else None)
+        # Changing options resets the value: those changes are ours, not the user's.
+        self._updating = True
+        try:
+            if list(self.trial.options) != options:
+                self.trial.options = options
+            self.trial.value = target
+        finally:
+            self._updating = False
+        if target != self._notified:
+            self._notified = target
+            self._on_pick(target)
 
     def _trial_changed(self, change: dict[str, Any]) -> None:
-        if change.get("new") == change.get("old"):
+        if self._updating or change.get("new") == self._notified:
             return
+        self._user_pick = change["new"]
+        self._notified = change["new"]
         self._on_pick(change["new"])
 
     def pick(self, trial_id: str | None) -> None:
-        """Pick a trial as the user does with the dropdown."""
-        self._picked_by_user = trial_id is not None
-        self.trial.value = trial_id
+        """Pick a trial as the user does with the dropdown (it stays picked as new trials arrive)."""
+        self._user_pick = trial_id
+        self._update_picker()
 
     def _style(self, trial_id: str, position: int) -> dict[str, Any]:
         colors = theme.palette()

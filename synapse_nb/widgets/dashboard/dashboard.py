@@ -155,7 +155,6 @@ class TaskDashboard:
             self._logs.extend(self._log_text(line) for line in snapshot.logs)
             self.log_html.value = f"<pre class='snb-log'>{esc(chr(10).join(self._logs))}</pre>"
             self.log_box.set_title(0, f"Log (last {len(self._logs)} lines)")
-        self._render_status(record)
         self._render_progress(record)
         if self.trials is not None and self.trial_charts is not None:
             if snapshot.trials_changed:
@@ -165,6 +164,7 @@ class TaskDashboard:
             self.trial_charts.sync(self.store, changed)
         else:
             self.charts.sync(self.store, changed)
+        self._render_status(record)
         if record.is_final and not self._reported:
             self._reported = True
             self.report_box.children = [report_widget(record)]
