@@ -25,8 +25,10 @@ which hashes the backend lacks, and sends those with their annotations; the back
 stores each image under its sha256, reads its size, checks every annotation against the
 project and writes the batch in one transaction. The images are generated beforehand (not
 timed), and each of the 3 runs imports into a fresh backend (a second import of the same
-images would send only their hashes). The baseline copies the same image files with `shutil.copyfile` into a fresh
-folder: the floor for moving the bytes, with no hashing, checking or records.
+images would send only their hashes). The baseline copies the same image files with
+`shutil.copyfile` into a fresh folder: the floor for moving the bytes, with no hashing,
+checking or records. The machine was shared with other work while measuring (load 4-5 on
+2 cores), so absolute times vary between runs; the ratios are same-run.
 
 Metric ingestion: `api.task.log_metrics` sends points in batches of 5,000 (one HTTP request
 per batch, each with an idempotency key), validated by pydantic on both sides and stored
