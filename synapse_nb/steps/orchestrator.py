@@ -72,6 +72,7 @@ def run_steps(
             raise StepFailed(step.name, f"{type(exc).__name__}: {exc}") from exc
         if not isinstance(result, StepResult):
             _roll_back(done, context)
+            notify(step, "failed")
             raise StepFailed(step.name, f"execute() must return a StepResult, got {type(result).__name__}")
         if not result.success:
             _roll_back(done + [(step, result)], context)

@@ -48,7 +48,10 @@ class PipelineProgress:
         return self._category.get(self._current) if self._current else None
 
     def overall(self) -> float:
-        """Overall progress in [0, 1]."""
+        """Overall progress in [0, 1]; exactly 1.0 once every step is done (float sums of the
+        normalised weights may land just below it)."""
+        if all(f >= 1.0 for f in self._fraction.values()):
+            return 1.0
         return min(1.0, sum(self._weight[n] * f for n, f in self._fraction.items()))
 
     def category_fraction(self, category: str) -> float:
