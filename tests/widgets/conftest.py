@@ -46,7 +46,7 @@ class HeartbeatAgent:
 @pytest.fixture(scope="session")
 def api() -> Iterator[Any]:
     """The embedded backend of this test session's SYNAPSE_NB_HOME (no local agent: nothing trains)."""
-    client = snb.Api.from_env(start_agent=False)
+    client = snb.Api.from_env(start_agent=False, keep_alive=True)
     yield client
     client.close()
 
