@@ -33,7 +33,9 @@ def run_local(action: Any, params: dict[str, Any], api: Any = None) -> Any:
         api = Api.from_env()
     action_cls = as_action_class(action, field="action")
     payload_params = {"hyperparameter": {}, **params}
-    payload_params.setdefault("plugin", f"{action_cls.__module__}:{action_cls.__qualname__}")
+    # The import path of what the user gave (a wrapped function's class has none of its own).
+    source = action if callable(action) and not isinstance(action, type) else action_cls
+    payload_params.setdefault("plugin", f"{source.__module__}:{source.__qualname__}")
     record = api.task.create(TaskCreate(payload={"action": "train", "params": payload_params}, autostart=False))
     api.task.set_status(record.id, "running")
     result = execute_task(api, record.id, action_cls=action_cls)

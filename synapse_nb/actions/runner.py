@@ -38,20 +38,45 @@ def task_state(record: TaskRecord) -> TrainState:
 
 
 def action_params(state: TrainState, record: TaskRecord | None = None) -> dict[str, Any]:
-    """The params an action is built with: the payload's params (plugin keys kept)."""
+    """The params an action is built with: the payload's params (plugin keys kept).
+
+    A payload's ``hyperparameter`` reaches the plugin as it was sent: the state also carries
+    the plugin's own keys as hyperparameters, but those are params, not hyperparameters.
+
+    Example:
+        >>> payload = {"action": "train", "params": {"dataset": 1, "hyperparameter": {"epochs": 2}, "note": "x"}}
+        >>> record = TaskRecord(id=1, status="running", created_at="2026-01-01T00:00:00Z", payload=payload)
+        >>> params = action_params(task_state(record), record)
+        >>> params["hyperparameter"], params["note"]
+        ({'epochs': 2}, 'x')
+    """
     params = dict((record.payload or {}).get("params", {})) if record is not None and record.payload else {}
     base = state.to_action_payload()["params"]
     merged = {**base, **params}
-    merged["hyperparameter"] = {**state.hyperparameters_dict, **(params.get("hyperparameter") or {})}
+    if isinstance(params.get("hyperparameter"), dict):
+        merged["hyperparameter"] = dict(params["hyperparameter"])
+    else:
+        merged["hyperparameter"] = state.hyperparameters_dict
     merged["splits"] = state.train_val_split.model_dump()
     if merged.get("checkpoint") is None and state.model_ref.kind != "pretrained":
         merged["checkpoint"] = state.model
     return merged
 
 
-def work_dir_for(record: TaskRecord) -> Path:
-    """The task's working folder; a retry works in its original's folder (to resume)."""
+def work_dir_for(record: TaskRecord, api: Any = None) -> Path:
+    """The task's working folder; a retry works in its original's folder (to resume).
+
+    With ``api``, a retry of a retry is followed back to the first attempt, so every
+    attempt of a task shares one folder.
+    """
     root_id = record.retry_of or record.id
+    seen = {record.id}
+    while api is not None and root_id not in seen:
+        seen.add(root_id)
+        parent = api.task.get(root_id).retry_of
+        if parent is None:
+            break
+        root_id = parent
     return sub_dir("runs", f"task-{root_id}")
 
 
@@ -78,7 +103,7 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
     try:
         state = task_state(record)
         cls = action_cls or resolve_action_class(state, api)
-        runtime = RuntimeContext(task_id=task_id, api=api, run=run, work_dir=work_dir or work_dir_for(record),
+        runtime = RuntimeContext(task_id=task_id, api=api, run=run, work_dir=work_dir or work_dir_for(record, api),
                                  state=state, device=default_device(), retry_of=record.retry_of)
         runtime.work_dir.mkdir(parents=True, exist_ok=True)
         run.log(f"task {task_id}: {cls.__name__} on {runtime.device} in {runtime.work_dir}")
