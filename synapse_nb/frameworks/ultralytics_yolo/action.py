@@ -75,7 +75,9 @@ class _ReportToTune:
     def __call__(self, epoch: int, metrics: dict[str, float], trainer: Any) -> None:
         weights = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
         self.reporter.keep_weights(weights if weights.is_file() else None)
-        self.reporter.report(metrics, epoch=epoch, checkpoint_dir=Path(trainer.wdir))
+        # The final epoch's report waits until the trial has registered its model.
+        self.reporter.report(metrics, epoch=epoch, checkpoint_dir=Path(trainer.wdir),
+                             last=epoch + 1 >= int(trainer.epochs))
 
 
 class YoloTrainAction(BaseTrainAction[YoloParams]):

@@ -23,15 +23,23 @@ def trial_prefix(trial_id: str) -> str:
 
 
 class TrialReporter:
-    """Reports results of one trial; remembers what it reported."""
+    """Reports results of one trial; remembers what it reported.
 
-    def __init__(self, api: Any, task_id: int, trial_id: str, report_checkpoints: bool = False) -> None:
+    A trial's last planned epoch is held back (``report(..., last=True)``) and sent by
+    :meth:`finish` once the trial has registered its model: a scheduler stops a trial at
+    its final report (ASHA/HyperBand at ``max_t``), and a stopped trial runs no further code.
+    """
+
+    def __init__(self, api: Any, task_id: int, trial_id: str, report_checkpoints: bool = False,
+                 metric: str | None = None) -> None:
         self.api = api
         self.task_id = task_id
         self.trial_id = trial_id
         self.report_checkpoints = report_checkpoints
+        self.metric = metric
         self.last: dict[str, float] = {}
         self.reports = 0
+        self._held: tuple[dict[str, float], Path | None] | None = None
 
     @staticmethod
     def flatten(metrics: dict[str, Any]) -> dict[str, float]:
@@ -58,14 +66,40 @@ class TrialReporter:
             shutil.copy2(weights, snapshot)
             self.api.task.upload_file(self.task_id, f"{trial_prefix(self.trial_id)}/{snapshot.name}", snapshot)
 
-    def report(self, metrics: dict[str, Any], epoch: int | None = None, checkpoint_dir: Path | None = None) -> None:
-        """Report one result (an epoch) to Ray Tune."""
-        from ray import tune
+    def report(self, metrics: dict[str, Any], epoch: int | None = None, checkpoint_dir: Path | None = None,
+               last: bool = False) -> None:
+        """Report one result (an epoch) to Ray Tune; ``last``: the trial's final planned epoch,
+        held back until :meth:`finish`.
 
+        A result without the tune metric fails this trial, naming what it did report (Ray
+        would otherwise end the whole search over it).
+        """
         values = self.flatten(metrics)
         if epoch is not None:
             values["epoch"] = epoch
+        if self.metric is not None and self.metric not in values:
+            from synapse_nb.errors import InputError
+
+            raise InputError("tune_config.metric", f"the metric {self.metric!r} in the trial's results",
+                             got=f"metrics reported: {sorted(values)}")
         self.last = dict(values)
+        if last:
+            self._held = (values, checkpoint_dir)
+            return
+        self._send(values, checkpoint_dir)
+
+    def finish(self, final: dict[str, float]) -> None:
+        """The trial's last report: the held final epoch, or ``final`` when nothing was reported."""
+        if self._held is not None:
+            values, checkpoint_dir = self._held
+            self._held = None
+            self._send(values, checkpoint_dir)
+        elif self.reports == 0:
+            self._send(final, None)
+
+    def _send(self, values: dict[str, float], checkpoint_dir: Path | None) -> None:
+        from ray import tune
+
         self.reports += 1
         if self.report_checkpoints and checkpoint_dir is not None and Path(checkpoint_dir).is_dir():
             tune.report(values, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))

@@ -38,3 +38,6 @@ class TrialSpec(BaseModel):
     experiment_name: str = "experiment"
     # PBT clones one trial's weights into another: it needs a checkpoint with every report.
     report_checkpoints: bool = False
+    # Trials an interrupted attempt of this search finished (their models are registered):
+    # a restored search that did not record them yet reports their result instead of rerunning.
+    finished: dict[str, dict[str, float]] = Field(default_factory=dict)

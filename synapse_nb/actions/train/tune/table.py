@@ -26,6 +26,31 @@ except ImportError:  # pragma: no cover - ray is a dependency; this keeps import
 
 BINDING_FILE = ".synapse_nb_binding.json"
 FINISHED = ("TERMINATED", "ERROR")
+TRIAL_DIR_PREFIX = "trial_"
+MAX_METRIC_COLUMNS = 4
+_PREFERRED_METRICS = ("mAP50-95", "mAP50", "precision", "recall", "fitness")
+
+
+def trial_dirname(trial: Any) -> str:
+    """A trial's folder name, ``trial_<trial id>``: short, and the id can be read back from it
+    (a trial that fails before reporting has no result to carry its id)."""
+    return f"{TRIAL_DIR_PREFIX}{trial.trial_id}"
+
+
+def metric_columns(metric: str, results: list[dict[str, Any]]) -> list[str]:
+    """The metric columns of the trials table: the tune metric first, then quality metrics,
+    then losses, at most four.
+
+    Example:
+        >>> metric_columns("mAP50", [{"mAP50": 0.1, "val/box_loss": 2.0, "recall": 0.3, "epoch": 1}])
+        ['mAP50', 'recall', 'val/box_loss']
+    """
+    numeric = {k for r in results for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    columns = [metric]
+    for key in [k for k in _PREFERRED_METRICS if k in numeric] + sorted(k for k in numeric if "loss" in k):
+        if key not in columns and len(columns) < MAX_METRIC_COLUMNS:
+            columns.append(key)
+    return columns
 
 
 def write_binding(experiment_dir: Path, url: str, token: str, task_id: int, offset: int = 0) -> None:
@@ -105,12 +130,10 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
         return self._run
 
     def _learn_metrics(self, result: dict[str, Any]) -> None:
-        if len(self.metrics) >= 4:
+        if len(self.metrics) >= MAX_METRIC_COLUMNS:
             return
-        preferred = ["mAP50-95", "mAP50", "precision", "recall", "fitness"]
-        numeric = [k for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        for key in [k for k in preferred if k in numeric] + sorted(k for k in numeric if "loss" in k):
-            if key not in self.metrics and len(self.metrics) < 4:
+        for key in metric_columns(self.metric, [result]):
+            if key not in self.metrics and len(self.metrics) < MAX_METRIC_COLUMNS:
                 self.metrics.append(key)
 
     def _row(self, trial: Any) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """The entry point of one trial: run the action's ``execute`` with the trial's hyperparameters.
 
 Runs inside the trial's Ray worker. Whatever the plugin returns is normalised — a dict of
-metrics, a single number (stored under the tune metric), or nothing when it reported
-through Ray itself — and the tune metric must be among the results, else the trial errors
+metrics, a single number (stored under the tune metric), or nothing when it reported each
+epoch through the trial's reporter — and the tune metric must be among the results, else the trial errors
 saying which metrics it did report. The trial's model is uploaded from this worker, named
-with the trial id, so it works on a multi-node cluster.
+with the trial id, so it works on a multi-node cluster; only then is the trial's last result
+reported (a scheduler may stop the trial at that report).
 
 Example:
     >>> normalise_result(0.7, {}, "mAP50")
@@ -42,8 +43,18 @@ def normalise_result(value: Any, reported: dict[str, float], metric: str) -> dic
     return result
 
 
+def trial_device() -> str:
+    """The device of this trial: a GPU only when Ray gave the trial one.
+
+    Asking Ray rather than torch keeps a CPU trial off a GPU it did not reserve (another
+    trial may hold it) and spares plugins that never use torch its import.
+    """
+    import ray
+
+    return "cuda:0" if ray.get_gpu_ids() else "cpu"
+
+
 def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any, Any, Any]:
-    from synapse_nb.actions.runner import default_device
     from synapse_nb.actions.train.context import RuntimeContext
     from synapse_nb.actions.train.run import TrainRun
     from synapse_nb.api import Api
@@ -51,11 +62,49 @@ def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any
 
     api = Api(spec.url, spec.token)
     run = TrainRun(api, spec.task_id, trial_id=trial_id)
-    reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints)
+    reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints, metric=spec.metric)
     runtime = RuntimeContext(task_id=spec.task_id, api=api, run=run, work_dir=trial_dir,
-                             state=TrainState.model_validate_json(spec.state_json), device=default_device(),
+                             state=TrainState.model_validate_json(spec.state_json), device=trial_device(),
                              trial_id=trial_id, tune_reporter=reporter)
     return api, run, runtime
+
+
+def _prepare(action: Any, spec: TrialSpec) -> Path:
+    """The trial's dataset (prepared by the driver; on another node, prepared here)."""
+    ctx = action.context
+    ctx.dataset = dict(spec.dataset)
+    data_path = ctx.dataset.get("path") or spec.params.get("data_path")
+    if data_path is None or not Path(data_path).exists():
+        # Another node of the cluster: prepare the dataset here (cached per node).
+        from synapse_nb.steps.convert import ConvertDatasetStep
+        from synapse_nb.steps.export import ExportDatasetStep
+
+        ExportDatasetStep().execute(ctx)
+        ConvertDatasetStep(action.target_format).execute(ctx)
+        data_path = ctx.dataset["path"]
+    checkpoint = spec.checkpoint
+    if checkpoint is not None and not Path(checkpoint["path"]).exists():
+        checkpoint = None
+    ctx.checkpoint = checkpoint or action.get_checkpoint()
+    return Path(data_path)
+
+
+def _upload(action: Any, value: Any, final: dict[str, float], config: dict[str, Any], spec: TrialSpec) -> None:
+    """Register this trial's model from this worker (so it works on any node of a cluster)."""
+    from synapse_nb.steps.train import weights_from_result
+    from synapse_nb.steps.upload import upload_model
+
+    ctx, run, trial_id = action.context, action.runtime.run, action.runtime.trial_id
+    weights = weights_from_result(value) or run.checkpoint_output
+    if weights is None or not Path(weights).exists():
+        run.log(f"trial {trial_id}: no weights to upload", level="WARNING")
+        return
+    name = f"{spec.experiment_name} trial {trial_id}"
+    ctx.experiment.setdefault("experiment_name", name)
+    ctx.experiment.setdefault("evaluation_metrics", final)
+    model = upload_model(ctx, Path(weights), name=name, metrics=final,
+                         config={"trial_config": config, "trial_id": trial_id, **ctx.experiment.get("model_config", {})})
+    run.log(f"trial {trial_id}: model {model['id']} uploaded")
 
 
 def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
@@ -63,50 +112,32 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
     import synapse_nb  # noqa: F401  (offline settings in this worker)
     from ray import tune
 
-    from synapse_nb.steps.train import weights_from_result
-    from synapse_nb.steps.upload import upload_model
-
     context = tune.get_context()
     trial_id = context.get_trial_id()
-    trial_dir = Path(context.get_trial_dir())
-    api, run, runtime = _trial_runtime(spec, trial_id, trial_dir)
+    api, run, runtime = _trial_runtime(spec, trial_id, Path(context.get_trial_dir()))
+    reporter = runtime.tune_reporter
     try:
+        if trial_id in spec.finished:
+            # Finished before the interruption, its model registered: keep its result.
+            run.log(f"trial {trial_id} finished before the search was interrupted: not run again")
+            reporter.finish(spec.finished[trial_id])
+            return
         hyper = {**spec.fixed_hyperparameters, **config}
         params = {**spec.params, "hyperparameter": hyper}
         for key in config:
             params.pop(key, None)  # the trial's value, lifted from `hyperparameter`, wins
         action = spec.action_cls(params, runtime)
-        ctx = action.context
-        ctx.dataset = dict(spec.dataset)
-        data_path = ctx.dataset.get("path") or spec.params.get("data_path")
-        if data_path is None or not Path(data_path).exists():
-            # Another node of the cluster: prepare the dataset here (cached per node).
-            from synapse_nb.steps.convert import ConvertDatasetStep
-            from synapse_nb.steps.export import ExportDatasetStep
-
-            ExportDatasetStep().execute(ctx)
-            ConvertDatasetStep(action.target_format).execute(ctx)
-            data_path = ctx.dataset["path"]
-        checkpoint = spec.checkpoint
-        if checkpoint is not None and not Path(checkpoint["path"]).exists():
-            checkpoint = None
-        ctx.checkpoint = checkpoint or action.get_checkpoint()
+        data_path = _prepare(action, spec)
         run.log(f"trial {trial_id}: {', '.join(f'{k}={v!r}' for k, v in config.items())}")
-        value = action.execute(Path(data_path), ctx.checkpoint)
-        reporter = runtime.tune_reporter
+        value = action.execute(data_path, action.context.checkpoint)
         final = normalise_result(value, reporter.last, spec.metric)
-        if reporter.reports == 0:
-            tune.report(final)
-        weights = weights_from_result(value) or run.checkpoint_output
-        if weights is not None and Path(weights).exists():
-            ctx.experiment.setdefault("experiment_name", f"{spec.experiment_name} trial {trial_id}")
-            ctx.experiment.setdefault("evaluation_metrics", final)
-            model = upload_model(ctx, Path(weights), name=f"{spec.experiment_name} trial {trial_id}",
-                                 metrics=final, config={"trial_config": config, "trial_id": trial_id,
-                                                        **ctx.experiment.get("model_config", {})})
-            run.log(f"trial {trial_id}: model {model['id']} uploaded")
-        else:
-            run.log(f"trial {trial_id}: no weights to upload", level="WARNING")
+        _upload(action, value, final, config, spec)
+        # The last report comes after the upload: a scheduler may stop the trial at it.
+        reporter.finish(final)
+    except SystemExit:
+        # Ray ends a trial its scheduler stopped by raising SystemExit at a report.
+        run.log(f"trial {trial_id} stopped by the scheduler after {reporter.reports} reported epochs")
+        raise
     except BaseException as exc:
         run.log(f"trial {trial_id} failed: {type(exc).__name__}: {exc}", level="ERROR")
         raise

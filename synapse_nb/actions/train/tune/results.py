@@ -1,0 +1,155 @@
+"""The end of a search: one record per trial, the best trial, the final trials table and the
+task result in the Synapse shape (model_id, best_trial, trial_models).
+
+The best trial is Ray's own best result, looked up by its trial id: two trials that reach
+the same metric value can never be confused. Every trial's model was registered by the
+trial itself; a trial the scheduler stopped before it could do so gets its model from the
+weights it uploaded before its last report.
+
+Example:
+    >>> trial_id_of({}, "/runs/search-3/trial_ab12c_00004")
+    'ab12c_00004'
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from synapse_nb.actions.train.tune.reporter import trial_prefix
+from synapse_nb.actions.train.tune.table import TRIAL_DIR_PREFIX, metric_columns, snapshot_row
+
+_RAY_BOOKKEEPING = ("time_", "timestamp", "iterations_since_restore", "pid", "done")
+
+
+def trial_id_of(metrics: dict[str, Any], path: str | Path) -> str:
+    """A result's trial id: from its metrics, else from its folder (``trial_<id>``), which
+    a trial that failed before reporting anything still has."""
+    if metrics.get("trial_id"):
+        return str(metrics["trial_id"])
+    name = Path(str(path)).name
+    return name[len(TRIAL_DIR_PREFIX):] if name.startswith(TRIAL_DIR_PREFIX) else name
+
+
+def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith(_RAY_BOOKKEEPING)}
+
+
+def trial_models_of(api: Any, task_ids: list[int]) -> dict[str, Any]:
+    """The models the trials of these tasks registered, by trial id."""
+    models: dict[str, Any] = {}
+    for task_id in task_ids:
+        models.update({m.trial_id: m for m in api.model.all(task_id=task_id) if m.trial_id})
+    return models
+
+
+def _model_from_files(api: Any, record: Any, trial_id: str, exp_name: str, config: dict[str, Any],
+                      metrics: dict[str, Any], framework: str) -> int | None:
+    """Register the model of a trial stopped by the scheduler, from the weights it uploaded."""
+    from synapse_nb.schemas.model import ModelCreate
+
+    prefix = trial_prefix(trial_id) + "/"
+    files = [f.path for f in api.task.list_files(record.id) if f.path.startswith(prefix)]
+    if not files:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "model"
+        for path in files:
+            api.task.download_file(record.id, path, folder / "checkpoints" / path[len(prefix):])
+        (folder / "trial.json").write_text(json.dumps({"trial_id": trial_id, "config": config, "metrics": metrics},
+                                                      default=str))
+        meta = ModelCreate(name=f"{exp_name} trial {trial_id}", framework=framework, task_id=record.id,
+                           project_id=record.project_id, trial_id=trial_id,
+                           weights=f"checkpoints/{files[0][len(prefix):]}", metrics=metrics,
+                           config={"trial_config": config, "trial_id": trial_id, "stopped_early": True})
+        return api.model.create(meta, folder).id
+
+
+def trial_records(api: Any, record: Any, results: Any, attempts: list[int], exp_name: str,
+                  framework: str) -> list[dict[str, Any]]:
+    """One record per trial of ``results`` (a ResultGrid): id, folder, model, config, metrics,
+    status and error."""
+    models = trial_models_of(api, attempts)
+    records: list[dict[str, Any]] = []
+    for result in results:
+        metrics = dict(result.metrics or {})
+        trial_id = trial_id_of(metrics, result.path)
+        config = dict(result.config or {})
+        numeric = _numeric(metrics)
+        model = models.get(trial_id)
+        model_id = model.id if model is not None else None
+        if model_id is None and result.error is None:
+            model_id = _model_from_files(api, record, trial_id, exp_name, config, numeric, framework)
+        records.append({
+            "trial_id": trial_id, "trial_logdir": str(result.path), "model_id": model_id, "config": config,
+            "metrics": numeric, "iterations": metrics.get("training_iteration"),
+            "status": "ERROR" if result.error else "TERMINATED",
+            "error": _error_text(result.error) if result.error else None,
+        })
+    return records
+
+
+def _error_text(error: BaseException) -> str:
+    # Ray wraps the trial's exception; its last line is the trial's own message.
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:500]
+
+
+def best_of(results: Any, records: list[dict[str, Any]], metric: str, mode: str) -> dict[str, Any] | None:
+    """The record of Ray's best result (matched by trial id), or None when no trial reported
+    the metric."""
+    try:
+        best = results.get_best_result(metric=metric, mode=mode, filter_nan_and_inf=True)
+    except RuntimeError:
+        return None
+    best_id = trial_id_of(dict(best.metrics or {}), best.path)
+    return next((t for t in records if t["trial_id"] == best_id), None)
+
+
+def better_of(best: dict[str, Any] | None, earlier: list[dict[str, Any]], metric: str,
+              mode: str) -> dict[str, Any] | None:
+    """With an extended search: this run's best, unless an earlier trial did better."""
+    candidates = [t for t in earlier if isinstance((t.get("metrics") or {}).get(metric), (int, float))]
+    if best is not None:
+        candidates.append(best)
+    if not candidates:
+        return None
+    sign = 1 if mode == "max" else -1
+    # Strictly better only: an equal earlier value does not take the place of Ray's choice.
+    return max(reversed(candidates), key=lambda t: sign * t["metrics"][metric])
+
+
+def final_table(records: list[dict[str, Any]], hyperparameters: list[str], metric: str) -> dict[str, Any]:
+    """The last trials table: the same columns the live table had, every trial's final row."""
+    metrics = metric_columns(metric, [t["metrics"] for t in records])
+    rows: dict[str, dict[str, Any]] = {}
+    for t in records:
+        row = snapshot_row(t["status"], t["config"], t["metrics"], hyperparameters, metrics)
+        row["iterations"] = t.get("iterations")
+        if t.get("error"):
+            row["error"] = t["error"]
+        rows[t["trial_id"]] = row
+    return {"trials": rows, "base": ["status", "iterations"], "hyperparameters": hyperparameters, "metrics": metrics}
+
+
+def tune_result(record: Any, records: list[dict[str, Any]], best: dict[str, Any], metric: str, exp_name: str,
+                framework: str, model_name: str, fixed: dict[str, Any]) -> dict[str, Any]:
+    """The task result: model_id, best_trial {trial_logdir, config, metrics}, trial_models; and
+    the experiment record of the best trial (its hyperparameters: the fixed ones and its own)."""
+    from synapse_nb._yaml import dump_hyperparameters
+
+    keys = ("trial_id", "trial_logdir", "model_id", "config", "metrics", "status", "error")
+    return {
+        "model_id": best.get("model_id"),
+        "best_trial": {k: best[k] for k in ("trial_id", "trial_logdir", "config", "metrics")},
+        "trial_models": [{k: t.get(k) for k in keys} for t in records],
+        "total_trials": len(records),
+        "experiment": {"experiment_name": exp_name, "framework_name": framework, "model_name": model_name,
+                       "task_id": record.id, "project_id": record.project_id, "model_id": best.get("model_id"),
+                       "model_ids": [t["model_id"] for t in records if t.get("model_id")],
+                       "evaluation_metrics": best["metrics"], "primary_metric": metric,
+                       "hyperparameters": dump_hyperparameters({**fixed, **best["config"]})},
+    }

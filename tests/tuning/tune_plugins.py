@@ -1,0 +1,83 @@
+"""Cheap train actions for the tuning tests: they train nothing, so a search of many trials
+takes seconds, yet they go through everything a real plugin does (dataset export, per-epoch
+reports to Ray Tune, metrics, visualizations, model upload from the trial).
+
+The agent imports them by name (``tune_plugins:ScoreAction``): tests/tuning/conftest.py puts
+this folder on the PYTHONPATH the local agent and its Ray workers inherit.
+
+``score`` grows with the epoch and peaks at ``x = 0.8``; ``y`` adds a smaller term. A
+ledger file (a fixed hyperparameter) gets one line per trial execution, so a test can count
+how often each configuration really ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from synapse_nb.actions.train import BaseTrainAction, BaseTrainParams
+
+
+class ScoreParams(BaseTrainParams):
+    """What the score plugin reads from a trial's hyperparameters."""
+
+    epochs: int = 3
+    x: float = 0.5
+    y: Any = 0.0
+    # A test's file that gets one JSON line per trial execution.
+    ledger: str | None = None
+    # Seconds each epoch sleeps (to stop a search while trials run).
+    epoch_seconds: float = 0.0
+    # A trial with this x raises.
+    fail_at_x: float | None = None
+    # Report "quality" instead of "score" (the tune metric goes missing).
+    omit_metric: bool = False
+    # Every trial reports this score, whatever x is (two trials tie).
+    constant_score: float | None = None
+
+
+def score_of(x: float, y: Any, epoch: int, epochs: int) -> float:
+    """The score a trial reaches at ``epoch`` (0-based)."""
+    y_term = 0.05 * float(y) if isinstance(y, (int, float)) else (0.02 if y == "b" else 0.0)
+    return round((1.0 - (x - 0.8) ** 2 + y_term) * (epoch + 1) / epochs, 6)
+
+
+def secret_in_environment(token: str) -> list[str]:
+    """Names of environment variables that carry the backend token (must be none)."""
+    return sorted(name for name, value in os.environ.items() if name == "SYNAPSE_NB_TOKEN" or token in value)
+
+
+class ScoreAction(BaseTrainAction[ScoreParams]):
+    """Reports a synthetic score every epoch; writes a small weights file."""
+
+    target_format = None
+
+    def execute(self, data_path: Path, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+        p = self.params
+        run = self.run_logger
+        trial_id = self.runtime.trial_id
+        leaks = secret_in_environment(self.client.token)
+        if leaks:
+            raise AssertionError(f"the backend token is in this trial's environment: {leaks}")
+        if p.ledger:
+            with open(p.ledger, "a", encoding="utf-8") as ledger:
+                ledger.write(json.dumps({"trial_id": trial_id, "x": p.x, "y": p.y, "pid": os.getpid()}) + "\n")
+        if p.fail_at_x is not None and abs(p.x - p.fail_at_x) < 1e-9:
+            raise ValueError(f"this trial fails on purpose at x={p.x}")
+        reporter = self.runtime.tune_reporter
+        name = "quality" if p.omit_metric else "score"
+        score = 0.0
+        for epoch in range(p.epochs):
+            time.sleep(p.epoch_seconds)
+            score = p.constant_score if p.constant_score is not None else score_of(p.x, p.y, epoch, p.epochs)
+            run.log_metric("val", name, score, epoch=epoch)
+            run.log_visualization("val", "score_curve", {"data": [{"y": [score]}], "layout": {}}, epoch=epoch)
+            if reporter is not None:
+                reporter.report({name: score, "train/loss": 1.0 - score}, epoch=epoch)
+        weights = self.context.work_dir / "weights.json"
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        weights.write_text(json.dumps({"x": p.x, "y": p.y, "pid": os.getpid(), "trial_id": trial_id}))
+        return {"weights_path": str(weights), name: score}
