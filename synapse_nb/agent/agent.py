@@ -103,6 +103,17 @@ class Agent:
                 log.exception("agent loop error (continuing)")
             self._stop.wait(self.config.poll_interval)
         self._cancel_all("agent shut down")
+        self._go_offline()
+
+    def _go_offline(self) -> None:
+        """Tell the backend at once (its tasks fail with the reason) rather than leaving it to
+        notice the missing heartbeats."""
+        if self.agent_id is None:
+            return
+        try:
+            self.api.agent.offline(self.agent_id)
+        except BackendError as exc:
+            log.warning("could not tell the backend that agent %s goes offline: %s", self.agent_id, exc)
 
     def shutdown(self) -> None:
         """Ask :meth:`serve_forever` to return."""

@@ -55,9 +55,11 @@ def run(args: argparse.Namespace) -> int:
     if args.name:
         config_fields["name"] = args.name
     agent = Agent(api, AgentConfig(**config_fields))
+    agent.start()
+    # After start(): ray.init() installs its own SIGTERM handler (it only logs), which would
+    # keep a stopped agent from saying goodbye to the backend.
     signal.signal(signal.SIGTERM, lambda *_: agent.shutdown())
     signal.signal(signal.SIGINT, lambda *_: agent.shutdown())
-    agent.start()
     print(f"agent {agent.config.name} (id {agent.agent_id}) serving {api.url}", flush=True)
     agent.serve_forever()
     return 0

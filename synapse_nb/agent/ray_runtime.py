@@ -33,6 +33,55 @@ def ray_temp_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"snb-ray-{digest}"
 
 
+RAY_AUTH_MODE_ENV = "RAY_AUTH_MODE"
+
+
+def ray_token_available() -> bool:
+    """Whether a Ray authentication token is at hand: ``RAY_AUTH_TOKEN``,
+    ``RAY_AUTH_TOKEN_PATH`` (a file that is not empty) or ``~/.ray/auth_token``.
+
+    Example:
+        >>> isinstance(ray_token_available(), bool)
+        True
+    """
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return True
+    token_path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    candidates = [Path(token_path).expanduser()] if token_path else [Path.home() / ".ray" / "auth_token"]
+    for path in candidates:
+        try:
+            if path.read_text().strip():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def use_ray_token_if_available() -> bool:
+    """Send this machine's Ray token when joining a cluster by address; True if it will.
+
+    Ray 2.60 turns token authentication on for a cluster started with ``ray start --head``
+    whenever a token exists (``~/.ray/auth_token``), but a client that joins with an explicit
+    address only sends it when ``RAY_AUTH_MODE=token``: without this, joining such a cluster
+    retries "Authentication token is missing or incorrect" until it gives up. A cluster
+    without authentication accepts a client that sends a token. An explicit
+    ``RAY_AUTH_MODE`` is left as the user set it.
+    """
+    mode = os.environ.get(RAY_AUTH_MODE_ENV)
+    if mode is not None:
+        return mode.strip().lower() == "token"
+    if not ray_token_available():
+        return False
+    os.environ[RAY_AUTH_MODE_ENV] = "token"
+    # Ray reads its config once, when ray._raylet is imported: refresh it the way Ray's own
+    # token set-up does, so this process sees token mode too.
+    from ray._raylet import Config
+
+    Config.initialize("")
+    log.info("joining the Ray cluster with this machine's Ray authentication token")
+    return True
+
+
 def init_ray(address: str | None = None, num_cpus: float | None = None, num_gpus: float | None = None) -> dict[str, Any]:
     """Start a local Ray (``address=None``) or join a cluster; return its total resources."""
     import ray
@@ -43,6 +92,7 @@ def init_ray(address: str | None = None, num_cpus: float | None = None, num_gpus
         return dict(ray.cluster_resources())
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address:
+        use_ray_token_if_available()
         ray.init(address=address, **kwargs)
     else:
         cpus = int(num_cpus) if num_cpus else (os.cpu_count() or 1)

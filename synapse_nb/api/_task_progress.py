@@ -1,15 +1,28 @@
 """Progress of a task while ``task.wait()`` blocks: ipywidgets bars in a notebook, one
 terminal bar elsewhere.
 
+``task.wait()`` polls twice a second, but the display only changes when something a
+person can see changes: the status, the running category or the whole percent. In a
+terminal the tqdm bar redraws in place; when the output is not a terminal (a log file, CI,
+``make demo | tee``) each change is one plain line, so the log stays readable.
+
 Example:
-    >>> in_notebook()
-    False
+    >>> import io
+    >>> from synapse_nb.schemas.task import TaskRecord
+    >>> out = io.StringIO()
+    >>> display = TaskProgressDisplay(7, file=out, notebook=False)
+    >>> for status in ("queued", "queued", "running"):
+    ...     display.update(TaskRecord(id=7, status=status, created_at="2026-01-01T00:00:00Z"))
+    >>> display.close()
+    >>> print(out.getvalue(), end="")
+    task 7:   0% queued
+    task 7:   0% running
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 from synapse_nb.schemas.task import TaskRecord
 
@@ -23,37 +36,77 @@ def in_notebook() -> bool:
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
-class TaskProgressDisplay:
-    """Shows a task's status, overall progress and per-category progress."""
+class ShownState(NamedTuple):
+    """What the display shows; it is redrawn only when this changes."""
 
-    def __init__(self, task: Any) -> None:
-        self._task_id = task.id
+    status: str
+    category: str | None
+    percent: int
+
+
+def shown_state(record: TaskRecord) -> ShownState:
+    """The visible state of ``record``: status, the category now running, whole percent.
+
+    Example:
+        >>> from synapse_nb.schemas.task import TaskRecord
+        >>> shown_state(TaskRecord(id=1, status="running", overall_progress=0.426,
+        ...                        progress={"train": {"current": 3, "total": 10}},
+        ...                        created_at="2026-01-01T00:00:00Z"))
+        ShownState(status='running', category='train', percent=42)
+    """
+    running = [name for name, p in record.progress.items() if 0 < p.fraction < 1]
+    # Floor, not round: 100 % only once the task really is complete.
+    percent = int(max(0.0, min(1.0, record.overall_progress)) * 100 + 1e-9)
+    return ShownState(record.status, running[-1] if running else None, percent)
+
+
+def describe(task_id: int, shown: ShownState) -> str:
+    """One line for a terminal or a log, e.g. ``task 3:  42% running · train``."""
+    return f"task {task_id}: {shown.percent:3d}% {shown.status}" + (f" · {shown.category}" if shown.category else "")
+
+
+class TaskProgressDisplay:
+    """Shows a task's status, overall progress and per-category progress.
+
+    ``task`` is a Task (or its id). ``file`` (default stderr) and ``notebook`` (default:
+    detected) choose where and how; in a notebook, ipywidgets bars are used.
+    """
+
+    def __init__(self, task: Any, file: IO[str] | None = None, notebook: bool | None = None) -> None:
+        self._task_id = task if isinstance(task, int) else task.id
+        self._file = file if file is not None else sys.stderr
         self._widgets: dict[str, Any] = {}
         self._box: Any = None
         self._bar: Any = None
-        if in_notebook():
+        self._shown: ShownState | None = None
+        if in_notebook() if notebook is None else notebook:
             import ipywidgets as widgets
             from IPython.display import display
 
             self._status = widgets.HTML()
             self._box = widgets.VBox([self._status])
             display(self._box)
-        else:
+        elif _is_terminal(self._file):
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=100, desc=f"task {task.id}", unit="%", file=sys.stderr,
+            self._bar = tqdm(total=100, desc=f"task {self._task_id}", unit="%", file=self._file,
                              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
 
     def update(self, record: TaskRecord) -> None:
-        """Show ``record``."""
-        overall = round(record.overall_progress * 100, 1)
+        """Show ``record`` (nothing is redrawn unless what is shown changed)."""
         if self._box is not None:
-            self._update_widgets(record, overall)
-        elif self._bar is not None:
-            running = [name for name, p in record.progress.items() if 0 < p.fraction < 1]
-            self._bar.n = overall
-            self._bar.set_postfix_str(f"{record.status}{' · ' + running[-1] if running else ''}", refresh=False)
+            self._update_widgets(record, round(record.overall_progress * 100, 1))
+            return
+        shown = shown_state(record)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        if self._bar is not None:
+            self._bar.n = shown.percent
+            self._bar.set_postfix_str(shown.status + (f" · {shown.category}" if shown.category else ""), refresh=False)
             self._bar.refresh()
+        else:
+            print(describe(self._task_id, shown), file=self._file, flush=True)
 
     def _update_widgets(self, record: TaskRecord, overall: float) -> None:
         import ipywidgets as widgets
@@ -74,3 +127,12 @@ class TaskProgressDisplay:
         """Stop updating (a terminal bar is closed; widgets stay visible)."""
         if self._bar is not None:
             self._bar.close()
+            self._bar = None
+
+
+def _is_terminal(file: IO[str]) -> bool:
+    isatty = getattr(file, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False

@@ -22,17 +22,44 @@ from synapse_nb.errors import InputError, NotFoundError
 from synapse_nb.state import TrainState
 
 
-def _agent(api: Any, state: TrainState) -> Any:
-    agent_id = state.agent_id or api.agent.local()
+def check_agent(api: Any, agent_id: int | None, field: str = "agent_id") -> Any:
+    """The agent ``agent_id`` (default: the local one) if it is online and heartbeating.
+
+    An agent whose heartbeats stopped less than the backend's timeout ago still reads
+    'online' on the backend; it is refused here too, so a task is never handed to an agent
+    that is already gone.
+
+    Example:
+        >>> # check_agent(api, 1).name
+        >>> # 'gpu-box'
+    """
+    agent_id = agent_id or api.agent.local()
     try:
         agent = api.agent.get(agent_id)
     except NotFoundError:
         known = [f"{a.id} ({a.name}, {a.status})" for a in api.agent.list()]
-        raise InputError("agent_id", f"an agent that exists: {known}", got=agent_id) from None
+        raise InputError(field, f"an agent that exists: {known}", got=agent_id) from None
     if agent.status != "online":
-        raise InputError("agent_id", "an online agent", got=f"{agent.id} ({agent.name}) is {agent.status}",
+        raise InputError(field, "an online agent", got=f"{agent.id} ({agent.name}) is {agent.status}",
                          hint="start it with `synapse-nb agent`")
+    silent = _silent_for(agent)
+    timeout = api.server_info().heartbeat_timeout
+    if silent is not None and silent > timeout:
+        raise InputError(field, "an online agent", got=f"{agent.id} ({agent.name}) sent no heartbeat for {silent:.0f} s",
+                         hint="the agent process has probably stopped; start it with `synapse-nb agent`")
     return agent
+
+
+def _silent_for(agent: Any) -> float | None:
+    """Seconds since the agent's last heartbeat (None if it never sent one)."""
+    import datetime as dt
+
+    if agent.last_heartbeat is None:
+        return None
+    beat = agent.last_heartbeat
+    if beat.tzinfo is None:
+        beat = beat.replace(tzinfo=dt.timezone.utc)
+    return (dt.datetime.now(dt.timezone.utc) - beat).total_seconds()
 
 
 def _classes(project: Any, state: TrainState) -> list[str] | None:
@@ -121,7 +148,7 @@ def _resources(agent: Any, state: TrainState) -> None:
 
 def check_state(api: Any, state: TrainState) -> TrainState:
     """Validate ``state`` against the backend; return it with ``agent_id`` and ``classes`` settled."""
-    agent = _agent(api, state)
+    agent = check_agent(api, state.agent_id)
     updates: dict[str, Any] = {"agent_id": agent.id}
     framework = _framework(state, api)
     if framework is not None and state.hyperparameters:

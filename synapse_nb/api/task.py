@@ -111,10 +111,24 @@ class Task:
                 time.sleep(0.5)
         return self
 
-    def retry(self) -> Task:
+    def retry(self, agent_id: int | None = None) -> Task:
         """Run the task again; training resumes from its last saved checkpoint, a search
-        from its finished trials."""
-        return Task(self.api, self.api.task.retry(self.id))
+        from its finished trials, and steps that completed (e.g. training before a failed
+        upload) are reused when the retry runs where the first attempt ran.
+
+        ``agent_id`` picks another agent (default: the task's own). The agent must be online.
+        """
+        from synapse_nb.api.preflight import check_agent
+        from synapse_nb.schemas.task import TaskCreate
+
+        record = self.refresh()
+        if not record.is_final:
+            raise InputError("task", "a finished, failed or stopped task to retry", got=f"task {self.id} is {record.status}",
+                             hint="stop it first with task.stop()")
+        target = agent_id if agent_id is not None else record.agent_id
+        if target is not None:
+            check_agent(self.api, target)
+        return Task(self.api, self.api.task.create(TaskCreate(retry_of=self.id, agent_id=agent_id)))
 
     def extend(self, num_samples: int) -> Task:
         """Add ``num_samples`` trials to a finished or stopped search, keeping its trials."""
@@ -135,6 +149,56 @@ class Task:
             update={"num_samples": state.tune_config.num_samples + num_samples})})
         create = TaskCreate(agent_id=record.agent_id, state=extended.model_dump(mode="json"), retry_of=self.id)
         return Task(self.api, self.api.task.create(create))
+
+    def wait_started(self, timeout: float = 300.0, poll: float = 0.5) -> Task:
+        """Block until the agent has begun running the task (its worker reported in).
+
+        ``TrainApi.run`` returns once the backend accepted the task and its agent was
+        online; this confirms that the run itself started. Returns at once for a task that
+        already ended (finished). Raises :class:`TaskFailed` / :class:`TaskStopped` when it
+        ended before starting, :class:`InputError` when its agent went offline while the task
+        waited, and ``TimeoutError`` (saying what it still waits for) after ``timeout`` s.
+
+        Example:
+            >>> # task = snb.TrainApi(api).run(agent_id, project.id)
+            >>> # task.wait_started().status
+            >>> # 'running'
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.refresh()
+            if record.status == "finished":
+                return self
+            if record.status in ("failed", "stopped"):
+                self._raise_ended(record)
+            if record.status in ("running", "stopping") and self.api.task.logs(self.id, limit=1):
+                return self
+            waiting_on = self._waiting_on(record)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"task {self.id} has not started after {timeout:g} s: {waiting_on}")
+            time.sleep(poll)
+
+    def _waiting_on(self, record: TaskRecord) -> str:
+        """What a task that has not started yet waits for (raises if it never will)."""
+        if record.status == "created":
+            return "it was created with autostart=False: call task.start()"
+        if record.agent_id is None:
+            return f"it is {record.status}, for any agent"
+        agent = self.api.agent.get(record.agent_id)
+        if agent.status != "online" and record.status in ("created", "queued"):
+            raise InputError("agent_id", f"an online agent to run task {self.id}",
+                             got=f"{agent.id} ({agent.name}) is {agent.status}",
+                             hint="start that agent, or task.stop() and task.retry(agent_id=<an online agent>)")
+        if record.status == "queued":
+            running = self.api.task.list(status="running", agent_id=agent.id, limit=1).total
+            return f"it is queued for agent {agent.name!r}, which runs {running} task(s)"
+        return f"it is {record.status} on agent {agent.name!r}, whose worker has not reported yet"
+
+    def _raise_ended(self, record: TaskRecord) -> None:
+        if record.status == "failed":
+            err = record.error
+            raise TaskFailed(self.id, err.step if err else None, err.message if err else "unknown error")
+        raise TaskStopped(f"task {self.id} was stopped")
 
     def wait(self, timeout: float | None = None, progress: bool = True, poll: float = 0.5) -> dict[str, Any] | None:
         """Block until the task ends, showing progress; return its result.
@@ -159,11 +223,8 @@ class Task:
         finally:
             if display is not None:
                 display.close()
-        if record.status == "failed":
-            err = record.error
-            raise TaskFailed(self.id, err.step if err else None, err.message if err else "unknown error")
-        if record.status == "stopped":
-            raise TaskStopped(f"task {self.id} was stopped")
+        if record.status != "finished":
+            self._raise_ended(record)
         return record.result
 
     # -- data ---------------------------------------------------------------------------------

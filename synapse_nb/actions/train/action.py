@@ -73,6 +73,7 @@ class BaseTrainAction(Generic[P]):
         self.context: TrainContext = self.create_context()
         self.context.action = self
         self._autolog_cleanups: list[Any] = []
+        self._automatic_pipeline = False
 
     # -- what a plugin overrides -------------------------------------------------------------
 
@@ -176,23 +177,37 @@ class BaseTrainAction(Generic[P]):
         """The steps to run: the plugin's own, or the automatic pipeline."""
         registry: StepRegistry[TrainContext] = StepRegistry()
         self.setup_steps(registry)
-        if len(registry) == 0:
+        self._automatic_pipeline = len(registry) == 0
+        if self._automatic_pipeline:
             from synapse_nb.actions.train.pipeline import default_registry
 
             registry = default_registry(self)
         return registry
 
     def run(self) -> Any:
-        """Run the pipeline; return the typed result (``result_model``) or execute()'s value."""
+        """Run the pipeline; return the typed result (``result_model``) or execute()'s value.
+
+        The automatic pipeline records its finished steps in the working folder; a retry
+        there reuses them (see :mod:`~synapse_nb.actions.train.step_manifest`).
+        """
+        from synapse_nb.actions.train.step_manifest import reuse_finished_steps, steps_recorder
+
         registry = self.build_registry()
         run = self.runtime.run
+        tracked = self._tracks_steps()
+        if tracked and self.runtime.retry_of is not None:
+            registry = reuse_finished_steps(registry, self.context, self.params.model_dump(), run.log)
 
         def report(category: str, current: float, total: float, overall: float) -> None:
             run.set_progress(current, total, category, overall=overall)
 
         self.context.progress = pipeline_progress(registry, report)
+        record = steps_recorder(self.context, self.params.model_dump()) if tracked else None
 
         def on_step(step: Any, event: str) -> None:
+            if record is not None:
+                record(step, event)
+            event = "reused from the earlier attempt" if getattr(step, "reused", False) else event
             run.log(f"step {step.name}: {event}", level="ERROR" if event == "failed" else "INFO")
 
         try:
@@ -201,7 +216,17 @@ class BaseTrainAction(Generic[P]):
             for cleanup in reversed(self._autolog_cleanups):
                 cleanup()
             self._autolog_cleanups.clear()
+        if tracked:
+            from synapse_nb.actions.train.step_manifest import StepManifest
+
+            StepManifest.remove(self.context.work_dir)
         return self.context.result
+
+    def _tracks_steps(self) -> bool:
+        """Whether finished steps are recorded for a retry: the automatic pipeline of a
+        training run (a plugin's own steps may keep state the manifest can't see; tuning
+        resumes through Ray Tune)."""
+        return self._automatic_pipeline and self.runtime.trial_id is None and self.runtime.tune_reporter is None
 
     def coerce_result(self, value: Any) -> Any:
         """Validate execute()'s return value into ``result_model`` when one is declared."""
