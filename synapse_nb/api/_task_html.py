@@ -31,8 +31,11 @@ def task_html(record: TaskRecord) -> str:
         f"<b>Task {record.id}</b> <span style='background:{colour};color:#fff;border-radius:3px;padding:1px 6px'>"
         f"{escape(record.status)}</span>",
     ]
-    if record.experiment_name:
-        parts.append(f" · {escape(record.experiment_name)}")
+    experiment = (record.result or {}).get("experiment") or {}
+    # The default name ("{task id} {project} {model}") is only known once the run made it.
+    name = record.experiment_name or experiment.get("experiment_name")
+    if name:
+        parts.append(f" · {escape(str(name))}")
     rows = [("overall", record.overall_progress)] + [(k, p.fraction) for k, p in record.progress.items()]
     parts.append("<table style='margin-top:4px'>")
     for name, fraction in rows:
@@ -46,7 +49,6 @@ def task_html(record: TaskRecord) -> str:
     if record.error is not None:
         step = f" in step <b>{escape(record.error.step)}</b>" if record.error.step else ""
         parts.append(f"<div style='color:#d62728'>failed{step}: {escape(record.error.message)}</div>")
-    experiment = (record.result or {}).get("experiment") or {}
     if experiment:
         metrics = experiment.get("evaluation_metrics") or {}
         shown = {k: metrics[k] for k in ("map", "map50", "map75", "precision", "recall") if k in metrics}
