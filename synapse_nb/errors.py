@@ -15,8 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 
+def _rebuild(cls: type[SynapseNBError], args: tuple[Any, ...], state: dict[str, Any]) -> SynapseNBError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class SynapseNBError(Exception):
     """Base of every error this package raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its message and fields, not by calling __init__ again with the message
+        # alone: Ray pickles a trial's or a task's error to hand it to another process.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class InputError(SynapseNBError, ValueError):

@@ -69,15 +69,19 @@ class ScoreAction(BaseTrainAction[ScoreParams]):
             raise ValueError(f"this trial fails on purpose at x={p.x}")
         reporter = self.runtime.tune_reporter
         name = "quality" if p.omit_metric else "score"
+        weights = self.context.work_dir / "weights.json"
+        weights.parent.mkdir(parents=True, exist_ok=True)
         score = 0.0
         for epoch in range(p.epochs):
             time.sleep(p.epoch_seconds)
             score = p.constant_score if p.constant_score is not None else score_of(p.x, p.y, epoch, p.epochs)
+            weights.write_text(json.dumps({"x": p.x, "y": p.y, "pid": os.getpid(), "trial_id": trial_id,
+                                           "epoch": epoch}))
             run.log_metric("val", name, score, epoch=epoch)
             run.log_visualization("val", "score_curve", {"data": [{"y": [score]}], "layout": {}}, epoch=epoch)
             if reporter is not None:
-                reporter.report({name: score, "train/loss": 1.0 - score}, epoch=epoch)
-        weights = self.context.work_dir / "weights.json"
-        weights.parent.mkdir(parents=True, exist_ok=True)
-        weights.write_text(json.dumps({"x": p.x, "y": p.y, "pid": os.getpid(), "trial_id": trial_id}))
+                # Keep this epoch's weights on the backend first: a scheduler may stop the
+                # trial at the report. The last epoch is reported after the model upload.
+                reporter.keep_weights(weights)
+                reporter.report({name: score, "train/loss": 1.0 - score}, epoch=epoch, last=epoch == p.epochs - 1)
         return {"weights_path": str(weights), name: score}

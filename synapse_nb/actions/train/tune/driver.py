@@ -122,24 +122,28 @@ def _finished_trials(api: Any, lineage: SearchLineage, record: Any) -> dict[str,
             if not model.config.get("stopped_early")}
 
 
-def _warm_start(searcher: Any, old_trials: list[dict[str, Any]], metric: str, run: Any) -> None:
-    """Give the searcher what the earlier trials found, so extending keeps its knowledge."""
-    target = getattr(searcher, "searcher", searcher)  # unwrap a ConcurrencyLimiter
-    if target is None or not hasattr(target, "add_evaluated_point"):
-        run.log("this search algorithm cannot be warm-started: the new trials start fresh", level="WARNING")
-        return
-    added = 0
-    for trial in old_trials:
-        value = (trial.get("metrics") or {}).get(metric)
-        if value is None:
-            continue
-        try:
-            target.add_evaluated_point(trial.get("config") or {}, float(value))
-            added += 1
-        except NotImplementedError:
-            run.log(f"{type(target).__name__} cannot be warm-started: the new trials start fresh", level="WARNING")
-            return
-    run.log(f"searcher warm-started with {added} finished trials")
+def extension_config(config: Any, old_trials: list[dict[str, Any]], run: Any) -> Any:
+    """The tune config of an extension: the earlier points are not evaluated again, and a
+    search algorithm that can be told earlier results (``evaluated_rewards``) gets them all,
+    so the new trials build on what the search learnt."""
+    import inspect
+
+    from synapse_nb.tuning_registry import DEFAULT_REGISTRY
+
+    if config.search_alg is None:
+        return config  # random / grid search: nothing to learn from earlier trials
+    search_alg = config.search_alg.model_copy(update={"points_to_evaluate": None})
+    known = [t for t in old_trials if isinstance((t.get("metrics") or {}).get(config.metric), (int, float))]
+    cls = DEFAULT_REGISTRY.resolve(search_alg.name)
+    if known and "evaluated_rewards" in inspect.signature(cls).parameters:
+        search_alg = search_alg.model_copy(update={
+            "points_to_evaluate": [dict(t["config"]) for t in known],
+            "options": {**search_alg.options, "evaluated_rewards": [float(t["metrics"][config.metric]) for t in known]},
+        })
+        run.log(f"searcher warm-started with {len(known)} finished trials")
+    elif search_alg.name != "basicvariantgenerator":
+        run.log(f"{search_alg.name} cannot be told earlier results: the new trials start fresh", level="WARNING")
+    return config.model_copy(update={"search_alg": search_alg})
 
 
 def _model_name(state: TrainState, checkpoint: dict[str, Any] | None) -> str:
@@ -168,6 +172,8 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     lineage = search_lineage(api, record)
     old_trials, old_samples = _earlier_trials(api, lineage)
     this_run = tune_config.model_copy(update={"num_samples": tune_config.num_samples - old_samples})
+    if old_trials:
+        this_run = extension_config(this_run, old_trials, run)
     total = this_run.total_trials(space)
     action = cls(action_params(state, record), runtime)
     fixed = state.hyperparameters_dict
@@ -202,8 +208,6 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         tuner = tune.Tuner.restore(str(experiment_dir), trainable=trainable, resume_unfinished=True,
                                    resume_errored=False, restart_errored=True)
     else:
-        if old_trials:
-            _warm_start(tuner_config.search_alg, old_trials, tune_config.metric, run)
         tuner = tune.Tuner(
             trainable,
             param_space=space.to_ray(),
