@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 SECRET_ENV = ("SYNAPSE_NB_TOKEN",)
 
 
-def ray_temp_dir() -> Path:
-    """A short, per-home temp folder for a local Ray (unix socket paths have a length limit)."""
-    digest = hashlib.sha256(str(home_dir()).encode()).hexdigest()[:8]
+def ray_temp_dir(home: Path | None = None) -> Path:
+    """A short, per-home temp folder for a local Ray (unix socket paths have a length limit);
+    ``home`` defaults to this process's SYNAPSE_NB_HOME."""
+    digest = hashlib.sha256(str(home if home is not None else home_dir()).encode()).hexdigest()[:8]
     return Path(tempfile.gettempdir()) / f"snb-ray-{digest}"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,6 +153,7 @@ class RayHead:
 
     def stop(self) -> None:
         stop_group(self.proc, grace=20.0)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 class AgentProcess:

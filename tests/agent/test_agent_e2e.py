@@ -115,10 +115,11 @@ def test_agent_killed_mid_training_task_fails_then_retry_resumes_on_another_agen
 ) -> None:
     doomed = start_agent("doomed")
     task = snb.TrainApi(backend.api).run(doomed.id, project.id, model="YOLO/yolov8n-det",
-                                         hyperparameters=TINY_YOLO + "epochs: 4\n", enable_benchmark=False)
+                                         hyperparameters=TINY_YOLO + "epochs: 8\n", enable_benchmark=False)
     task.wait_started(timeout=300)
     wait_for(lambda: any(f.path == "checkpoints/last.pt" for f in backend.api.task.list_files(task.id)),
              600, "the first epoch checkpoint on the backend", interval=0.5)
+    assert task.status == "running", "killed mid-training"
 
     doomed.kill()
 
@@ -141,7 +142,7 @@ def test_agent_killed_mid_training_task_fails_then_retry_resumes_on_another_agen
 
     resumed_epochs = sorted({m.epoch for m in backend.api.task.metrics(retry.id, category="train")})
     assert resumed_epochs and resumed_epochs[0] > 0, f"the retry trained from epoch 0: {resumed_epochs}"
-    assert resumed_epochs[-1] == 3
+    assert resumed_epochs[-1] == 7
     assert epochs_before, "the first attempt logged epochs before it was killed"
     assert any("resuming from" in line.message for line in backend.api.task.logs(retry.id))
     assert retry.experiment is not None and retry.experiment.task_id == retry.id

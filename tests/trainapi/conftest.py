@@ -6,11 +6,13 @@ The agent is the default deployment: ``python -m synapse_nb.agent`` starting a l
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from synapse_nb.agent.ray_runtime import ray_temp_dir
 from synapse_nb.schemas import Project
 from tests.agent.e2e_helpers import AgentProcess, Backend, worker_env
 
@@ -46,3 +48,4 @@ def local_agent(backend: Backend, trainapi_root: Path, agent_home: Path) -> Iter
     agent.wait_online()
     yield agent
     agent.stop()
+    shutil.rmtree(ray_temp_dir(agent_home.resolve()), ignore_errors=True)
