@@ -7,7 +7,9 @@ failed final upload that a retry finishes without training again.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -108,6 +110,38 @@ def test_an_agent_shut_down_mid_task_goes_offline_and_fails_it_at_once(
     assert record.status == "offline"
     assert task.status == "failed"
     assert "went offline" in task.error.message
+
+
+def test_a_cut_off_agent_stops_the_worker_of_a_task_the_reaper_failed(
+    backend: Backend, project: Project, start_agent: Callable[..., AgentProcess]
+) -> None:
+    agent = start_agent("cut-off")
+    task = snb.TrainApi(backend.api).run(_plugin_state(project, seconds=300).model_copy(update={"agent_id": agent.id}))
+    wait_for(lambda: backend.api.task.metrics(task.id), 300, "the task's first metric")
+
+    def metric_count() -> int:
+        return len(backend.api.task.metrics(task.id))
+
+    os.kill(agent.proc.pid, signal.SIGSTOP)  # no heartbeats (as behind a broken network); the worker goes on
+    try:
+        wait_for(lambda: task.status == "failed", HEARTBEAT_TIMEOUT * 10, "the reaper to fail the task")
+        assert "cut-off stopped sending heartbeats" in task.error.message
+        seen = metric_count()
+        wait_for(lambda: metric_count() > seen, 30, "the cut-off agent's worker to go on reporting")
+    finally:
+        os.kill(agent.proc.pid, signal.SIGCONT)
+
+    # Back in touch, the agent learns the task ended and stops its worker: a retry never
+    # trains beside a stale one.
+    def quiet() -> bool:
+        before = metric_count()
+        time.sleep(2)
+        return metric_count() == before
+
+    wait_for(quiet, 60, "the stale worker to stop")
+    assert backend.api.agent.get(agent.id).status == "online"
+    after = snb.TrainApi(backend.api).run(_plugin_state(project).model_copy(update={"agent_id": agent.id}))
+    after.wait(timeout=300, progress=False)
 
 
 def test_agent_killed_mid_training_task_fails_then_retry_resumes_on_another_agent(

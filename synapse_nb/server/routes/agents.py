@@ -107,16 +107,24 @@ def get_agent(agent_id: RecordId, ctx: Ctx) -> Agent:
 
 @router.post("/agents/{agent_id}/heartbeat", response_model=HeartbeatReply)
 def heartbeat(agent_id: RecordId, body: AgentHeartbeat, ctx: Ctx) -> HeartbeatReply:
-    """Keep an agent online; the reply lists its tasks that were asked to stop."""
+    """Keep an agent online; the reply lists the tasks it must stop: its tasks asked to stop,
+    and tasks it still runs that already ended as failed or stopped (e.g. failed by the
+    reaper while the agent was cut off), so a retry never runs beside a stale worker."""
     with ctx.db.write() as conn:
         fetch_agent(conn, agent_id)
         touch_agent(conn, agent_id)
         if body.resources is not None:
             conn.execute("UPDATE agents SET resources = ? WHERE id = ?", (dumps_field(body.resources, "resources"), agent_id))
-        stopping = [
-            r[0] for r in conn.execute("SELECT id FROM tasks WHERE agent_id = ? AND status = 'stopping' ORDER BY id", (agent_id,))
-        ]
-    return HeartbeatReply(stop_task_ids=stopping)
+        stop = {
+            r[0] for r in conn.execute("SELECT id FROM tasks WHERE agent_id = ? AND status = 'stopping'", (agent_id,))
+        }
+        running = sorted(set(body.running_task_ids))
+        for start in range(0, len(running), 500):  # SQLite caps the variables of one statement
+            chunk = running[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            stop.update(r[0] for r in conn.execute(
+                f"SELECT id FROM tasks WHERE id IN ({marks}) AND status IN ('failed', 'stopped')", chunk))
+    return HeartbeatReply(stop_task_ids=sorted(stop))
 
 
 @router.post("/agents/{agent_id}/offline", response_model=Agent)
