@@ -71,8 +71,16 @@ class _ReportToTune:
 
     def __init__(self, reporter: Any) -> None:
         self.reporter = reporter
+        self._args_kept = False
 
     def __call__(self, epoch: int, metrics: dict[str, float], trainer: Any) -> None:
+        args_file = Path(trainer.save_dir) / "args.yaml"
+        if not self._args_kept and args_file.is_file():
+            import yaml
+
+            # What ultralytics really trains with, for the trial's model even if it is stopped.
+            self.reporter.keep_model_config({"train_args": yaml.safe_load(args_file.read_text())})
+            self._args_kept = True
         weights = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
         self.reporter.keep_weights(weights if weights.is_file() else None)
         # The final epoch's report waits until the trial has registered its model.

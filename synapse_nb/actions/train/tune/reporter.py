@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import tempfile
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 TRIAL_FILES = "trials"
+# Facts for a trial's model kept beside its weights (e.g. the trainer's own arguments).
+MODEL_CONFIG_FILE = "model_config.json"
 
 
 def trial_prefix(trial_id: str) -> str:
@@ -65,6 +68,14 @@ class TrialReporter:
             snapshot = Path(tmp) / Path(weights).name
             shutil.copy2(weights, snapshot)
             self.api.task.upload_file(self.task_id, f"{trial_prefix(self.trial_id)}/{snapshot.name}", snapshot)
+
+    def keep_model_config(self, config: dict[str, Any]) -> None:
+        """Keep facts for this trial's model (e.g. the arguments the trainer ran with) on the
+        backend, so a trial the scheduler stops still registers them with its model."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / MODEL_CONFIG_FILE
+            path.write_text(json.dumps(config, default=str), encoding="utf-8")
+            self.api.task.upload_file(self.task_id, f"{trial_prefix(self.trial_id)}/{MODEL_CONFIG_FILE}", path)
 
     def report(self, metrics: dict[str, Any], epoch: int | None = None, checkpoint_dir: Path | None = None,
                last: bool = False) -> None:

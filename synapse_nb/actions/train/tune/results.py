@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from synapse_nb.actions.train.tune.reporter import trial_prefix
+from synapse_nb.actions.train.tune.reporter import MODEL_CONFIG_FILE, trial_prefix
 from synapse_nb.actions.train.tune.table import TRIAL_DIR_PREFIX, metric_columns, snapshot_row
 
 _RAY_BOOKKEEPING = ("time_", "timestamp", "iterations_since_restore", "pid", "done")
@@ -52,19 +52,24 @@ def _model_from_files(api: Any, record: Any, trial_id: str, exp_name: str, confi
     from synapse_nb.schemas.model import ModelCreate
 
     prefix = trial_prefix(trial_id) + "/"
-    files = [f.path for f in api.task.list_files(record.id) if f.path.startswith(prefix)]
-    if not files:
+    files = [f.path[len(prefix):] for f in api.task.list_files(record.id) if f.path.startswith(prefix)]
+    weights = [name for name in files if name != MODEL_CONFIG_FILE]
+    if not weights:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "model"
-        for path in files:
-            api.task.download_file(record.id, path, folder / "checkpoints" / path[len(prefix):])
+        for name in weights:
+            api.task.download_file(record.id, prefix + name, folder / "checkpoints" / name)
+        model_config: dict[str, Any] = {}
+        if MODEL_CONFIG_FILE in files:
+            kept = api.task.download_file(record.id, prefix + MODEL_CONFIG_FILE, Path(tmp) / MODEL_CONFIG_FILE)
+            model_config = json.loads(Path(kept).read_text(encoding="utf-8"))
         (folder / "trial.json").write_text(json.dumps({"trial_id": trial_id, "config": config, "metrics": metrics},
                                                       default=str))
         meta = ModelCreate(name=f"{exp_name} trial {trial_id}", framework=framework, task_id=record.id,
-                           project_id=record.project_id, trial_id=trial_id,
-                           weights=f"checkpoints/{files[0][len(prefix):]}", metrics=metrics,
-                           config={"trial_config": config, "trial_id": trial_id, "stopped_early": True})
+                           project_id=record.project_id, trial_id=trial_id, weights=f"checkpoints/{weights[0]}",
+                           metrics=metrics, config={"trial_config": config, "trial_id": trial_id,
+                                                    "stopped_early": True, **model_config})
         return api.model.create(meta, folder).id
 
 
