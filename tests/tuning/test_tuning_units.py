@@ -1,0 +1,121 @@
+"""The pure parts of tuning mode: result normalisation, trial ids, table columns, the best
+trial, the extension's tune config, the trial reporter's checks, errors crossing processes."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from synapse_nb.actions.train.context import RuntimeContext
+from synapse_nb.actions.train.run import TrainRun
+from synapse_nb.actions.train.tune.driver import extension_config, max_epochs
+from synapse_nb.actions.train.tune.reporter import TrialReporter
+from synapse_nb.actions.train.tune.results import better_of, final_table, trial_id_of
+from synapse_nb.actions.train.tune.table import MAX_METRIC_COLUMNS, metric_columns, trial_dirname
+from synapse_nb.actions.train.tune.trial import normalise_result
+from synapse_nb.errors import BackendError, InputError, MissingDependency, StepFailed
+from synapse_nb.search_space import SearchSpace, TuneConfig
+from tune_plugins import ScoreAction
+
+
+def test_a_bare_number_becomes_the_tune_metric() -> None:
+    assert normalise_result(0.7, {}, "score") == {"score": 0.7}
+
+
+def test_a_returned_dict_adds_to_what_the_trial_reported() -> None:
+    assert normalise_result({"val/mAP50": 0.4, "note": "x"}, {"epoch": 2.0}, "mAP50") == {
+        "epoch": 2.0, "val/mAP50": 0.4, "mAP50": 0.4}
+
+
+def test_a_missing_metric_names_the_metrics_the_trial_reported() -> None:
+    with pytest.raises(InputError, match=r"tune_config\.metric.*'score'.*\['loss', 'quality'\]"):
+        normalise_result({"quality": 1.0, "loss": 0.5}, {}, "score")
+
+
+def test_a_trial_id_comes_from_the_result_or_else_from_the_trial_folder() -> None:
+    class Trial:
+        trial_id = "ab12c_00004"
+
+    assert trial_id_of({"trial_id": "x1"}, "/anything") == "x1"
+    assert trial_id_of({}, f"/runs/search-3/{trial_dirname(Trial())}") == "ab12c_00004"
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["mAP50", "recall", "val/box_loss", "train/loss", "epoch", "lr"]),
+                                st.floats(allow_nan=False, allow_infinity=False), max_size=6), max_size=4))
+def test_the_table_shows_the_tune_metric_first_and_at_most_four_metrics(results: list[dict[str, float]]) -> None:
+    columns = metric_columns("score", results)
+    assert columns[0] == "score" and len(columns) <= MAX_METRIC_COLUMNS and len(set(columns)) == len(columns)
+    assert "epoch" not in columns and "lr" not in columns
+
+
+def _trial(trial_id: str, score: float | None, status: str = "TERMINATED") -> dict[str, Any]:
+    return {"trial_id": trial_id, "config": {"x": 1}, "metrics": {} if score is None else {"score": score},
+            "status": status, "iterations": 2, "error": None if status == "TERMINATED" else "ValueError: boom"}
+
+
+def test_an_extension_keeps_rays_best_unless_an_earlier_trial_did_strictly_better() -> None:
+    new_best = _trial("new", 0.5)
+    assert better_of(new_best, [_trial("old", 0.5)], "score", "max")["trial_id"] == "new"
+    assert better_of(new_best, [_trial("old", 0.6)], "score", "max")["trial_id"] == "old"
+    assert better_of(new_best, [_trial("old", 0.4)], "score", "min")["trial_id"] == "old"
+    assert better_of(None, [_trial("old", None, "ERROR")], "score", "max") is None
+
+
+def test_the_final_table_keeps_status_iterations_errors_and_metric_columns() -> None:
+    table = final_table([_trial("a", 0.5), _trial("b", None, "ERROR")], ["x"], "score")
+    assert table["base"] == ["status", "iterations"] and table["metrics"] == ["score"]
+    assert table["trials"]["a"] == {"status": "TERMINATED", "x": 1, "score": 0.5, "iterations": 2}
+    assert table["trials"]["b"]["error"] == "ValueError: boom" and table["trials"]["b"]["score"] is None
+
+
+def test_an_extension_tells_a_capable_searcher_the_earlier_results_instead_of_rerunning_them() -> None:
+    config = TuneConfig(mode="max", metric="score", num_samples=2,
+                        search_alg={"name": "optunasearch", "points_to_evaluate": [{"x": 0.5}]})
+    old = [{"config": {"x": 0.5}, "metrics": {"score": 0.9}}, {"config": {"x": 0.1}, "metrics": {"score": 0.2}},
+           {"config": {"x": 0.3}, "metrics": {}}]
+    extended = extension_config(config, old, TrainRun(None, None))
+    assert extended.search_alg.points_to_evaluate == [{"x": 0.5}, {"x": 0.1}]
+    assert extended.search_alg.options["evaluated_rewards"] == [0.9, 0.2]
+    assert config.search_alg.points_to_evaluate == [{"x": 0.5}]  # the task's own config is untouched
+
+
+def test_an_extension_never_reruns_the_starting_points_of_a_searcher_that_cannot_learn() -> None:
+    config = TuneConfig(mode="max", metric="score", num_samples=2,
+                        search_alg={"name": "hyperoptsearch", "points_to_evaluate": [{"x": 0.5}]})
+    extended = extension_config(config, [{"config": {"x": 0.5}, "metrics": {"score": 0.9}}], TrainRun(None, None))
+    assert extended.search_alg.points_to_evaluate is None and "evaluated_rewards" not in extended.search_alg.options
+
+
+def test_max_t_comes_from_the_epochs(tmp_path: Path) -> None:
+    runtime = RuntimeContext(task_id=None, api=None, run=TrainRun(None, None), work_dir=tmp_path)
+    action = ScoreAction({"hyperparameter": {}}, runtime)
+    space = SearchSpace.model_validate([{"name": "x", "type": "uniform", "min": 0.0, "max": 1.0}])
+    assert max_epochs(action, {"epochs": 7}, space) == 7
+    searched = SearchSpace.model_validate([{"name": "epochs", "type": "choice", "options": [2, 9, 4]}])
+    assert max_epochs(action, {}, searched) == 9
+    assert max_epochs(action, {}, space) == 3  # the plugin's own default
+
+
+def test_the_reporter_refuses_a_result_without_the_tune_metric_before_ray_sees_it() -> None:
+    reporter = TrialReporter(None, 1, "t1", metric="score")
+    with pytest.raises(InputError, match=r"\['epoch', 'quality'\]"):
+        reporter.report({"quality": 1.0}, epoch=0)
+    # The final epoch waits for finish() (after the model upload): nothing is sent yet.
+    reporter.report({"score": 0.5}, epoch=1, last=True)
+    assert reporter.reports == 0 and reporter.last == {"score": 0.5, "epoch": 1}
+
+
+@pytest.mark.parametrize("error", [
+    InputError("tune_config.metric", "the metric 'score'", got="metrics reported: ['quality']", hint="h"),
+    BackendError(503, "busy", "POST", "/tasks/1/files"), StepFailed("train", "boom"),
+    MissingDependency("optunasearch", "optuna"),
+])
+def test_errors_keep_their_message_and_fields_across_processes(error: Exception) -> None:
+    # Ray pickles a trial's error to hand it to the search's driver.
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
