@@ -37,9 +37,9 @@ def test_a_base_model_is_built_here_with_a_notice_and_no_download(api: Api, proj
     assert notices and notices[0].level == "WARNING"
 
 
-def test_a_local_checkpoint_file_or_folder(api: Api, project: Project, quickstart_run: QuickStartRun,
-                                           tmp_path: Path) -> None:
-    best = Path(quickstart_run.result["weights_path"]) / "best.pt"
+def test_a_local_checkpoint_file_or_folder(api: Api, project: Project, tmp_path: Path) -> None:
+    base = run_local(RawProbe, {"dataset": project.id, "checkpoint": "YOLO/yolov8n-det"}, api=api)["checkpoint"]
+    best = Path(base["path"]) / "best.pt"
     mine = tmp_path / "mine.pt"
     shutil.copy2(best, mine)
 
