@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from synapse_nb.schemas import Project
-from tests.agent.e2e_helpers import HEARTBEAT_TIMEOUT, AgentProcess, Backend, RayHead, worker_env
+from tests.agent.e2e_helpers import HEARTBEAT_TIMEOUT, AgentProcess, Backend, RayHead, stop_groups, worker_env
 
 
 @pytest.fixture(scope="module")
@@ -63,5 +63,4 @@ def start_agent(backend: Backend, ray_head: RayHead, e2e_root: Path) -> Iterator
         return agent
 
     yield start
-    for agent in started.values():
-        agent.stop()
+    stop_groups([agent.proc for agent in started.values()])

@@ -57,18 +57,28 @@ def tail(path: Path, lines: int = 40) -> str:
 def stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     """SIGTERM the process group ``proc`` leads (it was started in its own session), then
     SIGKILL what is left after ``grace`` seconds."""
-    pgid = proc.pid
+    stop_groups([proc], grace)
+
+
+def stop_groups(procs: list[subprocess.Popen[bytes]], grace: float = 15.0) -> None:
+    """:func:`stop_group` for several processes at once (they shut down in parallel)."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
+        left = []
+        for proc in procs:
+            try:
+                os.killpg(proc.pid, sig)
+                left.append(proc)
+            except ProcessLookupError:
+                continue
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            proc.poll()  # reap the leader, or the group never looks empty
-            if not _group_alive(pgid):
-                return
+        while left and time.monotonic() < deadline:
+            for proc in left:
+                proc.poll()  # reap the leader, or its group never looks empty
+            left = [proc for proc in left if _group_alive(proc.pid)]
             time.sleep(0.2)
+        procs = left
+        if not procs:
+            return
 
 
 def _group_alive(pgid: int) -> bool:
@@ -152,7 +162,13 @@ class RayHead:
         return "Token authentication is enabled" in self.log.read_text(errors="replace")
 
     def stop(self) -> None:
-        stop_group(self.proc, grace=20.0)
+        # `ray start --block` stops its own processes on SIGTERM (in a few seconds; the GCS
+        # signalled directly lingers much longer); whatever is left then is killed.
+        self.proc.terminate()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (self.proc.poll() is None or _group_alive(self.proc.pid)):
+            time.sleep(0.2)
+        stop_group(self.proc, grace=5.0)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 

@@ -59,7 +59,7 @@ def test_two_agents_run_each_of_four_queued_tasks_exactly_once(
     first = start_agent("cluster-a")  # already online from the test before: same process
     second = start_agent("cluster-b")
     ledger = tmp_path / "ledger.jsonl"
-    state = _plugin_state(project, ledger=str(ledger), seconds=3)
+    state = _plugin_state(project, ledger=str(ledger), seconds=2)
     # agent_id=None: any agent may claim them, so the two agents race for every task.
     ids = [backend.api.task.create(TaskCreate(state=state.model_dump(mode="json"))).id for _ in range(4)]
 
