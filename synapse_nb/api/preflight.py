@@ -23,11 +23,11 @@ from synapse_nb.state import TrainState
 
 
 def check_agent(api: Any, agent_id: int | None, field: str = "agent_id") -> Any:
-    """The agent ``agent_id`` (default: the local one) if it is online and heartbeating.
+    """The agent ``agent_id`` (default: the local one) if the backend has it online.
 
-    An agent whose heartbeats stopped less than the backend's timeout ago still reads
-    'online' on the backend; it is refused here too, so a task is never handed to an agent
-    that is already gone.
+    The backend marks an agent offline once its heartbeats stop for its timeout (and then
+    fails what it ran), so a task is not handed to an agent known to be gone;
+    ``task.wait_started()`` confirms the agent really began the run.
 
     Example:
         >>> # check_agent(api, 1).name
@@ -42,24 +42,7 @@ def check_agent(api: Any, agent_id: int | None, field: str = "agent_id") -> Any:
     if agent.status != "online":
         raise InputError(field, "an online agent", got=f"{agent.id} ({agent.name}) is {agent.status}",
                          hint="start it with `synapse-nb agent`")
-    silent = _silent_for(agent)
-    timeout = api.server_info().heartbeat_timeout
-    if silent is not None and silent > timeout:
-        raise InputError(field, "an online agent", got=f"{agent.id} ({agent.name}) sent no heartbeat for {silent:.0f} s",
-                         hint="the agent process has probably stopped; start it with `synapse-nb agent`")
     return agent
-
-
-def _silent_for(agent: Any) -> float | None:
-    """Seconds since the agent's last heartbeat (None if it never sent one)."""
-    import datetime as dt
-
-    if agent.last_heartbeat is None:
-        return None
-    beat = agent.last_heartbeat
-    if beat.tzinfo is None:
-        beat = beat.replace(tzinfo=dt.timezone.utc)
-    return (dt.datetime.now(dt.timezone.utc) - beat).total_seconds()
 
 
 def _classes(project: Any, state: TrainState) -> list[str] | None:

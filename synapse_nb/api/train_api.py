@@ -59,10 +59,10 @@ class TrainApi:
         :mod:`synapse_nb.api.preflight`); the task starts at once unless ``autostart=False``
         (then ``task.start()``).
 
-        When it returns, the backend has accepted the task and its agent was online (it
-        heartbeats within the backend's timeout). ``task.wait_started()`` blocks until the
-        agent's worker has begun the run, and says what the task still waits for if it
-        has not (``task.start()``, a busy agent, an agent that went offline).
+        When it returns, the backend has accepted the task and its agent was online (the
+        backend marks an agent offline when its heartbeats stop). ``task.wait_started()``
+        blocks until the agent's worker has begun the run, and says what the task still
+        waits for if it has not (``task.start()``, a busy agent, an agent gone offline).
         """
         if isinstance(agent_id, TrainState):
             state = agent_id

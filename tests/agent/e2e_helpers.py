@@ -54,19 +54,20 @@ def tail(path: Path, lines: int = 40) -> str:
         return f"<no log at {path}>"
 
 
-def stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    """SIGTERM the process group ``proc`` leads (it was started in its own session), then
-    SIGKILL what is left after ``grace`` seconds."""
-    stop_groups([proc], grace)
-
-
 def stop_groups(procs: list[subprocess.Popen[bytes]], grace: float = 15.0) -> None:
-    """:func:`stop_group` for several processes at once (they shut down in parallel)."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+    """Stop processes started in sessions of their own, in parallel: SIGTERM each leader
+    (an agent or `ray start --block` then shuts its Ray down itself; signalling Ray's own
+    processes directly makes them linger), SIGTERM what is left of the groups after
+    ``grace`` seconds, and SIGKILL what is left after that."""
+    steps = ((None, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0))
+    for sig, wait in steps:
         left = []
         for proc in procs:
             try:
-                os.killpg(proc.pid, sig)
+                if sig is None:
+                    proc.terminate()
+                else:
+                    os.killpg(proc.pid, sig)
                 left.append(proc)
             except ProcessLookupError:
                 continue
@@ -162,13 +163,7 @@ class RayHead:
         return "Token authentication is enabled" in self.log.read_text(errors="replace")
 
     def stop(self) -> None:
-        # `ray start --block` stops its own processes on SIGTERM (in a few seconds; the GCS
-        # signalled directly lingers much longer); whatever is left then is killed.
-        self.proc.terminate()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (self.proc.poll() is None or _group_alive(self.proc.pid)):
-            time.sleep(0.2)
-        stop_group(self.proc, grace=5.0)
+        stop_groups([self.proc], grace=20.0)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
@@ -213,7 +208,7 @@ class AgentProcess:
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
-        stop_group(self.proc)
+        stop_groups([self.proc])
 
 
 def worker_env(home: Path, **extra: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ it: nothing here should ever reach an agent.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import synapse_nb as snb
 from synapse_nb.api import Api
 from synapse_nb.errors import InputError, TaskStopped
 from synapse_nb.schemas import Project
-from tests.agent.e2e_helpers import Backend
+from tests.agent.e2e_helpers import Backend, wait_for
 
 TINY = "epochs: 1\nimgsz: 64\nbatch: 8\n"
 
@@ -183,7 +182,8 @@ def test_an_agent_that_stopped_heartbeating_is_refused(tmp_path: Path) -> None:
     try:
         other_project = short.api.project.import_samples(num_images=8, image_size=32, name="tiny", progress=False)
         agent = short.api.agent.register("gone", {"CPU": 1})
-        time.sleep(1.5)
+        # The reaper waits one timeout after the backend starts, then marks silent agents offline.
+        wait_for(lambda: short.api.agent.get(agent.id).status == "offline", 30, "the reaper")
         with pytest.raises(InputError) as err:
             snb.TrainApi(short.api).run(agent.id, other_project.id, model="YOLO/yolov8n-det", hyperparameters=TINY)
         assert err.value.field == "agent_id"
