@@ -97,3 +97,24 @@ def test_nothing_is_lost_while_the_backend_is_down(home: Path) -> None:
     assert restarted.task.get(task.id).progress["train"].fraction == 0.75
     batches = _metric_batches(home, task.id)
     assert 2 <= batches <= (POINTS_UP + POINTS_DOWN) // 20, f"{batches} requests for {POINTS_UP + POINTS_DOWN} points"
+
+
+def test_a_record_the_backend_refuses_never_holds_up_the_rest(api: Api, tmp_path: Path) -> None:
+    task = api.task.create(TaskCreate(payload={"action": "train", "params": {"data_path": str(tmp_path),
+                                                                            "hyperparameter": {}}}, autostart=False))
+    run = TrainRun(api, task.id, flush_interval=0.05)
+    # A best trial that is not in the table: the backend refuses it (422) however often it is sent.
+    run.log_trials(trials={"t1": {"status": "RUNNING"}}, best_trial="t9")
+    checkpoint = tmp_path / "last.pt"
+    checkpoint.write_bytes(b"weights")
+    run.upload_file("checkpoints/last.pt", checkpoint)  # queued behind the table
+    run.log_metric("train", "loss", 0.5, epoch=0)
+    assert run.flush(timeout=120), f"the refused table blocked the queue ({run.last_error})"
+    run.close()
+
+    assert run.refused == 1
+    assert api.task.trials(task.id) is None
+    assert [f.path for f in api.task.list_files(task.id)] == ["checkpoints/last.pt"]
+    assert [p.value for p in api.task.metrics(task.id)] == [0.5]
+    warnings = [line.message for line in api.task.logs(task.id) if line.level == "WARNING"]
+    assert any("refused trials table" in w and "best_trial" in w for w in warnings), "the run says what was dropped"

@@ -76,6 +76,8 @@ class TrainRun:
         self._closed = False
         self._thread: threading.Thread | None = None
         self.sent_metrics = 0
+        # Records the backend refused for good (see _send_or_drop).
+        self.refused = 0
         self.last_error: str | None = None
 
     # -- what actions call -----------------------------------------------------------------
@@ -249,7 +251,7 @@ class TrainRun:
         with self._lock:
             metrics = [self._metrics[i] for i in range(min(_MAX_BATCH, len(self._metrics)))]
         if metrics:
-            self._guard(lambda: tasks.log_metrics(self.task_id, metrics))
+            self._send_or_drop(lambda: tasks.log_metrics(self.task_id, metrics), f"{len(metrics)} metric points")
             with self._lock:
                 for _ in metrics:
                     self._metrics.popleft()
@@ -257,7 +259,7 @@ class TrainRun:
         with self._lock:
             lines = [self._logs[i] for i in range(min(_MAX_BATCH, len(self._logs)))]
         if lines:
-            self._guard(lambda: tasks.log(self.task_id, lines))
+            self._send_or_drop(lambda: tasks.log(self.task_id, lines), f"{len(lines)} log lines", tell_task=False)
             with self._lock:
                 for _ in lines:
                     self._logs.popleft()
@@ -266,20 +268,22 @@ class TrainRun:
                 viz = self._visualizations[0] if self._visualizations else None
             if viz is None:
                 break
-            self._guard(lambda: tasks.log_visualization(self.task_id, viz))
+            self._send_or_drop(lambda: tasks.log_visualization(self.task_id, viz),
+                               f"visualization {viz.category}/{viz.key}")
             with self._lock:
                 self._visualizations.popleft()
         with self._lock:
             progress = dict(self._progress)
         for category, (current, total, overall) in progress.items():
-            self._guard(lambda: tasks.set_progress(self.task_id, category, current, total, overall=overall))
+            self._send_or_drop(lambda: tasks.set_progress(self.task_id, category, current, total, overall=overall),
+                               f"progress of {category}")
             with self._lock:
                 if self._progress.get(category) == (current, total, overall):
                     del self._progress[category]
         with self._lock:
             table = self._trials
         if table is not None:
-            self._guard(lambda: tasks.log_trials(self.task_id, table))
+            self._send_or_drop(lambda: tasks.log_trials(self.task_id, table), "trials table")
             with self._lock:
                 if self._trials is table:
                     self._trials = None
@@ -299,6 +303,21 @@ class TrainRun:
             with self._lock:
                 if self._files.get(rel_path) == local:
                     del self._files[rel_path]
+
+    def _send_or_drop(self, call: Any, what: str, tell_task: bool = True) -> None:
+        """Send; a record the backend refuses for good (a 4xx: e.g. a figure over its size
+        limit) is dropped, said so, and counted in ``refused``, instead of being sent again
+        forever and holding up everything queued behind it. Transient failures raise (retry)."""
+        try:
+            self._guard(call)
+        except BackendError as exc:
+            if _is_transient(exc):
+                raise
+            self.refused += 1
+            self.last_error = str(exc)
+            log.error("the backend refused %s of task %s: %s", what, self.task_id, exc)
+            if tell_task:  # not for refused log lines: the warning would be refused the same way
+                self.log(f"the backend refused {what}: {exc}", level="WARNING")
 
     @staticmethod
     def _guard(call: Any) -> None:
