@@ -291,15 +291,8 @@ class TrainRun:
             files = dict(self._files)
         for rel_path, local in files.items():
             if local.is_file():
-                try:
-                    self._guard(lambda: tasks.upload_file(self.task_id, rel_path, local))
-                except BackendError as exc:
-                    if _is_transient(exc):
-                        raise
-                    # Refused for good (e.g. larger than the backend accepts): sending it again
-                    # would block every later upload of this file, so say so and let it go.
-                    self.last_error = str(exc)
-                    self.log(f"{rel_path} could not be kept on the backend: {exc}", level="WARNING")
+                # e.g. a checkpoint larger than the backend accepts: said, not sent forever.
+                self._send_or_drop(lambda: tasks.upload_file(self.task_id, rel_path, local), f"file {rel_path}")
             with self._lock:
                 if self._files.get(rel_path) == local:
                     del self._files[rel_path]
