@@ -42,6 +42,8 @@ class TrialReporter:
         self.metric = metric
         self.last: dict[str, float] = {}
         self.reports = 0
+        # Set once the trial's final result is on its way: a stop after it is the normal end.
+        self.finished = False
         self._held: tuple[dict[str, float], Path | None] | None = None
 
     @staticmethod
@@ -101,6 +103,7 @@ class TrialReporter:
 
     def finish(self, final: dict[str, float]) -> None:
         """The trial's last report: the held final epoch, or ``final`` when nothing was reported."""
+        self.finished = True
         if self._held is not None:
             values, checkpoint_dir = self._held
             self._held = None

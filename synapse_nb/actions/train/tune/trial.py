@@ -135,8 +135,10 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
         # The last report comes after the upload: a scheduler may stop the trial at it.
         reporter.finish(final)
     except SystemExit:
-        # Ray ends a trial its scheduler stopped by raising SystemExit at a report.
-        run.log(f"trial {trial_id} stopped by the scheduler after {reporter.reports} reported epochs")
+        # Ray ends a trial its scheduler stopped by raising SystemExit at a report (at the
+        # final one too, when the scheduler's max_t is reached: that is the normal end).
+        if not reporter.finished:
+            run.log(f"trial {trial_id} stopped by the scheduler after {reporter.reports} reported epochs")
         raise
     except BaseException as exc:
         run.log(f"trial {trial_id} failed: {type(exc).__name__}: {exc}", level="ERROR")
