@@ -125,6 +125,43 @@ def error_text(exc: BaseException) -> str:
     return str(exc).removeprefix("Value error, ")
 
 
+NBSP = "\u00a0"
+
+
+def unwrapped(values: Any) -> Any:
+    """Table text with its spaces made non-breaking (nested lists too; other values as they are).
+
+    plotly.js wraps table text at spaces by measuring it on the page; a FigureWidget drawn
+    before JupyterLab has attached it to the page measures nothing and shows every cell that
+    has a space as blank. Text without breakable spaces is drawn as it is.
+
+    Example:
+        >>> unwrapped([["★ t_1", "b"], 0.5])
+        [['★\\xa0t_1', 'b'], 0.5]
+    """
+    if isinstance(values, str):
+        return values.replace(" ", NBSP)
+    if isinstance(values, (list, tuple)):
+        return [unwrapped(v) for v in values]
+    return values
+
+
+def unwrapped_tables(fig: Any) -> Any:
+    """``fig`` with the header and cell text of every table trace unwrapped (see :func:`unwrapped`).
+
+    Example:
+        >>> import plotly.graph_objects as go
+        >>> fig = unwrapped_tables(go.Figure(go.Table(header={"values": ["a b"]}, cells={"values": [["c d"]]})))
+        >>> fig.data[0].header.values, fig.data[0].cells.values
+        (('a\\xa0b',), (['c\\xa0d'],))
+    """
+    for trace in fig.data:
+        if trace.type == "table":
+            trace.header.values = unwrapped(list(trace.header.values or []))
+            trace.cells.values = unwrapped([list(column) for column in (trace.cells.values or [])])
+    return fig
+
+
 def image_format(data: bytes) -> str:
     """The ``ipywidgets.Image`` format of image bytes: 'png', 'jpeg', 'gif' or 'webp'.
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from synapse_nb.schemas.experiment import ExperimentInfo
 from synapse_nb.widgets import figures
-from synapse_nb.widgets._common import message_html, plural, style_html
+from synapse_nb.widgets._common import message_html, plural, style_html, unwrapped_tables
 from synapse_nb.widgets.figures.metrics import is_loss, is_quality
 
 DEFAULT_COMPARED = 8
@@ -79,6 +79,7 @@ def overlay_keys(frames: list[pd.DataFrame]) -> list[str]:
 
 
 def _replace(widget: go.FigureWidget, built: go.Figure) -> None:
+    built = unwrapped_tables(built)
     widget.data = ()
     widget.add_traces(built.data)
     widget.layout = built.layout

@@ -3,6 +3,7 @@ agent and reports metrics, progress and logs through TrainRun, as a training run
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -80,12 +81,11 @@ def test_metrics_of_a_running_task_update_the_charts_in_place(running_task: Call
     dashboard.close()
 
 
-def _benchmark_report() -> dict[str, Any]:
+def _benchmark_report() -> BenchmarkReport:
     speed = speed_test(lambda batch: SpeedSample(preprocess_ms=1, inference_ms=3, postprocess_ms=0.5),
                        [np.zeros((8, 8, 3), np.uint8)], batch_sizes=(1, 8), warmup=1, runs=2)
-    report = BenchmarkReport(model_name="yolov8n-det", val_size=2, speed=speed,
-                             evaluation={"pytorch": evaluate_detections(GT, DETECTIONS)})
-    return {"metrics": report.metrics(), "primary_metric": "map", "report": report.model_dump(mode="json")}
+    return BenchmarkReport(model_name="yolov8n-det", val_size=2, speed=speed,
+                           evaluation={"pytorch": evaluate_detections(GT, DETECTIONS)})
 
 
 def test_a_finished_task_shows_its_experiment_and_benchmark_and_polling_stops(running_task: Callable[..., Any],
@@ -93,13 +93,15 @@ def test_a_finished_task_shows_its_experiment_and_benchmark_and_polling_stops(ru
     task = running_task()
     run = TrainRun(api, task.id)
     log_epoch(run, 0)
+    # As the train action does: the whole report as a visualization, a summary in the experiment.
+    report = _benchmark_report()
+    run.log_visualization("benchmark", "report", report.model_dump(mode="json"), kind="table")
     assert run.flush()
-    benchmark = _benchmark_report()
     experiment = {"experiment_name": "widgets finished", "framework_name": "YOLO", "model_name": "yolov8n-det",
                   "task_id": task.id, "training_duration": 125.0, "train_size": 18, "val_size": 6, "device": "cpu",
                   "best_checkpoint": "checkpoints/best.pt", "export": {"onnx": "export/best.onnx"},
-                  "evaluation_metrics": benchmark["metrics"], "primary_metric": "map", "model_id": 7,
-                  "benchmark_report": benchmark}
+                  "evaluation_metrics": report.metrics(), "primary_metric": "map", "model_id": 7,
+                  "benchmark_report": {"metrics": report.metrics(), "val_size": 2}}
     dashboard = TaskDashboard(task, interval=0.1)
     api.task.set_status(task.id, "finished", result={"model_id": 7, "experiment": experiment})
 
@@ -160,3 +162,42 @@ def test_task_dashboard_is_what_task_dashboard_returns(running_task: Callable[..
     finally:
         dashboard.close()
         task.api.task.set_status(task.id, "finished", result={})
+
+
+class _ThreadRecordingDashboard(TaskDashboard):
+    """The real dashboard, noting the thread each update runs on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.update_threads: list[str] = []
+        super().__init__(*args, **kwargs)
+
+    def apply(self, snapshot: Any) -> None:
+        self.update_threads.append(threading.current_thread().name)
+        super().apply(snapshot)
+
+
+def test_widgets_change_only_on_the_kernel_loop_the_dashboard_was_made_on(running_task: Callable[..., Any],
+                                                                          api: Any) -> None:
+    # A kernel runs cells and widget messages on an asyncio loop: here, a loop on its own thread.
+    loop = asyncio.new_event_loop()
+    kernel = threading.Thread(target=loop.run_forever, name="kernel-loop", daemon=True)
+    kernel.start()
+    task = running_task()
+
+    async def make() -> TaskDashboard:
+        return _ThreadRecordingDashboard(task, interval=0.1)
+
+    dashboard = asyncio.run_coroutine_threadsafe(make(), loop).result(30)
+    try:
+        run = TrainRun(api, task.id)
+        run.log_metric("val", "mAP50", 0.5, epoch=0)
+        run.close()
+        quality = dashboard.charts.figure("quality")
+        assert wait_until(lambda: len(quality.data) == 1)
+        assert dashboard.polling and dashboard.update_threads
+        assert set(dashboard.update_threads) == {"kernel-loop"}
+    finally:
+        dashboard.close()
+        loop.call_soon_threadsafe(loop.stop)
+        kernel.join(10)
+        loop.close()

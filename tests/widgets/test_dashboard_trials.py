@@ -52,6 +52,11 @@ def tuning_task(running_task: Callable[..., Any], api: Any) -> Any:
     return task
 
 
+def plain(column: Any) -> list[str]:
+    """Cell text as the figure builder wrote it (the widget's spaces are non-breaking)."""
+    return [str(c).replace("\xa0", " ") for c in column]
+
+
 def best_by_map(rows: dict[str, dict[str, Any]]) -> list[str]:
     scored = [(v["mAP50"], t) for t, v in rows.items() if v["mAP50"] is not None]
     return [t for _v, t in sorted(scored, key=lambda p: (-p[0], p[1]))]
@@ -70,7 +75,7 @@ def test_500_trials_render_top_k_and_all_on_demand(tuning_task: Any, api: Any) -
     assert list(cells[0]) == best_by_map(rows)[:DEFAULT_TOP_K]
     assert table.layout.title.text.startswith(f"Top {DEFAULT_TOP_K} of {N_TRIALS} trials by mAP50")
     assert table.layout.height <= theme.TABLE_MAX_HEIGHT
-    assert list(table.data[0].header.values)[:4] == ["trial", "status", "lr0", "optimizer"]
+    assert plain(table.data[0].header.values)[:4] == ["trial", "status", "lr0", "optimizer"]
     assert f"{N_TRIALS} trials" in dashboard.status_line.value
 
     panel.show.value = None
@@ -110,7 +115,7 @@ def test_best_trial_is_highlighted_and_picking_a_trial_shows_its_curves(tuning_t
     api.task.set_best_trial(tuning_task.id, best)
     dashboard.refresh()
     table = panel.table.data[0]
-    row = list(table.cells.values[0]).index(f"{theme.BEST_MARK} {best}")
+    row = plain(table.cells.values[0]).index(f"{theme.BEST_MARK} {best}")
     assert table.cells.fill.color[0][row] == theme.BEST_ROW_COLOR
     assert panel.trial.value == best and "best" in panel.trial.label
     charts = dashboard.trial_charts

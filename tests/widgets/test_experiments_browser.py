@@ -32,9 +32,9 @@ def test_finished_experiments_are_compared_in_a_table_and_an_overlay(running_tas
     browser.experiments.value = (second.id, first.id)
 
     table = browser.table.data[0]
-    names = list(table.cells.values[0])
+    names = [c.replace("\xa0", " ") for c in table.cells.values[0]]
     assert names == [f"{theme.BEST_MARK} browser yolo11n", "browser yolov8n"]  # best map first
-    assert "map ▼" in list(table.header.values)
+    assert "map\xa0▼" in list(table.header.values)  # non-breaking: see widgets._common.unwrapped
     assert browser.metric.value == "mAP50-95" and "box_loss" in browser.metric.options
     overlay = browser.overlay
     assert sorted(t.name for t in overlay.data) == ["browser yolo11n", "browser yolov8n"]
@@ -44,7 +44,7 @@ def test_finished_experiments_are_compared_in_a_table_and_an_overlay(running_tas
     browser.metric.value = "box_loss"
     assert list({t.name: t for t in browser.overlay.data}["browser yolo11n"].y) == [2.0, 1.0]
     browser.sort_by.value = "map50"
-    assert "map50 ▼" in list(browser.table.data[0].header.values)
+    assert "map50\xa0▼" in list(browser.table.data[0].header.values)
 
     browser.experiments.value = ()
     assert browser.table.data == () and browser.overlay.data == ()

@@ -1,10 +1,17 @@
-"""Poller: calls a refresh function every few tenths of a second on a background thread.
+"""Poller: fetches on a background thread every few tenths of a second; UiLoop: where the
+widget updates happen.
 
-Why a thread and not an asyncio task on the kernel's event loop: the kernel's loop is
-blocked whenever a cell runs (``task.wait()``, a training loop in the notebook, a long
-``time.sleep``), so an asyncio task would freeze exactly when a run is followed; a daemon
-thread keeps polling, and ipykernel (JupyterLab, VS Code, Colab alike) sends widget updates
-from any thread. The thread spends its time waiting on HTTP, so it costs the kernel little.
+Why a thread for fetching: an asyncio task on the kernel's event loop would stop whenever a
+cell runs (``task.wait()``, a training loop in the notebook), exactly when a run is
+followed; a daemon thread keeps asking the backend, spending its time waiting on HTTP.
+
+Why the updates go back to the kernel's event loop: plotly's FigureWidget is not
+thread-safe, and the front-end talks to it too (it sends relayout and restyle messages when a
+figure is drawn), which the kernel handles on its own thread. So the poll thread hands each
+update to the kernel's loop (``call_soon_threadsafe``) and waits for it: every widget is only
+ever changed on the kernel's thread. This is the same in JupyterLab, VS Code and Colab (all
+run ipykernel, whose cells and widget messages run on an asyncio loop). Without a running
+loop (a script, the tests) updates run on the poll thread, serialised by the dashboard's lock.
 
 Example:
     >>> import threading
@@ -23,9 +30,11 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -33,6 +42,55 @@ from synapse_nb.errors import BackendError
 
 log = logging.getLogger("synapse_nb.dashboard")
 
+
+class UiLoop:
+    """Runs callables on the kernel's event loop (the loop running where it was created), or
+    in the calling thread when there is none.
+
+    Example:
+        >>> UiLoop().call(lambda: 2 + 2)   # no running loop here: runs at once
+        4
+    """
+
+    def __init__(self) -> None:
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
+    def call(self, fn: Callable[[], T], stop: threading.Event | None = None) -> T | None:
+        """Run ``fn`` on the loop and wait for it (returns None if ``stop`` is set first)."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or _on_loop_thread(loop):
+            return fn()
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # handed back to the caller's thread below
+                box["error"] = exc
+            finally:
+                done.set()
+
+        loop.call_soon_threadsafe(run)
+        # The loop waits while a cell runs: keep waiting, but give up when polling stops.
+        while not done.wait(0.25):
+            if (stop is not None and stop.is_set()) or loop.is_closed():
+                return None
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+
+def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+T = TypeVar("T")
 DEFAULT_INTERVAL = 0.5
 MAX_BACKOFF = 10.0
 
@@ -52,6 +110,11 @@ class Poller:
         self.on_error = on_error
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once :meth:`stop` was called."""
+        return self._stop
 
     @property
     def running(self) -> bool:

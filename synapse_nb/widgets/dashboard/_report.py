@@ -15,9 +15,9 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
-from synapse_nb.schemas import TaskRecord
+from synapse_nb.schemas import TaskRecord, Visualization
 from synapse_nb.schemas.experiment import ExperimentInfo
-from synapse_nb.widgets._common import esc, kv_html
+from synapse_nb.widgets._common import esc, kv_html, unwrapped_tables
 from synapse_nb.widgets.figures import theme
 from synapse_nb.widgets.figures.experiments import format_duration
 
@@ -73,11 +73,26 @@ def tuning_pairs(result: dict[str, Any]) -> list[tuple[str, str | None]]:
     return rows
 
 
+def benchmark_report(record: TaskRecord, visualizations: list[Visualization]) -> dict[str, Any] | None:
+    """The full benchmark report of a finished task: the one the run logged as the
+    ``benchmark/report`` visualization (the experiment keeps only a summary), else one
+    embedded in the experiment record; None when the run has none.
+
+    Example:
+        >>> benchmark_report(TaskRecord(id=1, status="finished", created_at="2026-01-01T00:00:00Z"), []) is None
+        True
+    """
+    for viz in reversed(visualizations):
+        if viz.category == "benchmark" and viz.key == "report" and "evaluation" in viz.data:
+            return viz.data
+    experiment = (record.result or {}).get("experiment") or {}
+    embedded = (experiment.get("benchmark_report") or {}).get("report")
+    return embedded if isinstance(embedded, dict) and "evaluation" in embedded else None
+
+
 def benchmark_figures(report: dict[str, Any] | None) -> list[go.Figure]:
     """The benchmark report's figures: summary, per-class AP, PR curves and (when timed) speed."""
-    if not report:
-        return []
-    data = report.get("report", report)
+    data = report
     if not isinstance(data, dict) or "evaluation" not in data:
         return []
     from synapse_nb.widgets.figures import metrics_summary, per_class_ap, pr_curve, speed_table
@@ -88,8 +103,8 @@ def benchmark_figures(report: dict[str, Any] | None) -> list[go.Figure]:
     return built
 
 
-def report_widget(record: TaskRecord) -> w.Widget:
-    """The section shown when the task has ended."""
+def report_widget(record: TaskRecord, visualizations: list[Visualization] | None = None) -> w.Widget:
+    """The section shown when the task has ended (``visualizations``: what the run logged)."""
     parts: list[w.Widget] = []
     if record.status == "failed" and record.error is not None:
         error = record.error
@@ -107,11 +122,10 @@ def report_widget(record: TaskRecord) -> w.Widget:
     tuning = tuning_pairs(result)
     if tuning:
         parts.append(w.HTML('<div class="snb-title">Best trial</div>' + kv_html(tuning)))
-    report = (experiment or {}).get("benchmark_report") if isinstance(experiment, dict) else None
-    figures_built = benchmark_figures(report)
+    figures_built = benchmark_figures(benchmark_report(record, visualizations or []))
     if figures_built:
         parts.append(w.HTML('<div class="snb-title">Benchmark on the val split</div>'))
-        parts.extend(go.FigureWidget(fig) for fig in figures_built)
+        parts.extend(go.FigureWidget(unwrapped_tables(fig)) for fig in figures_built)
     box = w.VBox(parts)
     box.add_class("snb-card")
     return box

@@ -57,11 +57,14 @@ class MetricStore:
         self._series: dict[str, _Series] = {}
 
     def add(self, points: Iterable[MetricPoint]) -> set[str]:
-        """Merge new points (in the order the backend stored them); return the changed series."""
+        """Merge new points (in the order the backend stored them, so ``seq`` increases); points
+        at or below :attr:`cursor` were merged before and are skipped. Returns the changed series."""
         changed: set[str] = set()
         for point in points:
             if point.seq is not None:
-                self.cursor = max(self.cursor, point.seq)
+                if point.seq <= self.cursor:
+                    continue  # already merged (two polls may bring the same point)
+                self.cursor = point.seq
             name = series_name(point.category, point.key, point.trial_id)
             series = self._series.get(name)
             if series is None:

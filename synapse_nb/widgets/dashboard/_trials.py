@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from synapse_nb.schemas import TrialTable
 from synapse_nb.widgets import figures
+from synapse_nb.widgets._common import unwrapped
 from synapse_nb.widgets.dashboard._store import MetricStore
 from synapse_nb.widgets.figures import theme
 from synapse_nb.widgets.figures.metrics import series_name
@@ -159,10 +160,10 @@ class TrialsPanel:
             self.table.update_layout(margin=built.layout.margin, annotations=[])
         with self.table.batch_update():
             trace = self.table.data[0]
-            trace.header.values = data.header
+            trace.header.values = unwrapped(data.header)
             trace.header.fill.color = data.header_fill
             trace.header.align = data.align
-            trace.cells.values = data.columns if data.shown else [[] for _ in data.header]
+            trace.cells.values = unwrapped(data.columns) if data.shown else [[] for _ in data.header]
             trace.cells.fill.color = data.fill
             trace.cells.font.color = data.font_color
             trace.cells.align = data.align

@@ -23,11 +23,11 @@ import ipywidgets as w
 from pydantic import BaseModel, ConfigDict
 
 from synapse_nb.actions.train.progress import TrainProgressCategories
-from synapse_nb.schemas import LogLine, MetricPoint, TaskRecord, TrialTable
+from synapse_nb.schemas import LogLine, MetricPoint, TaskRecord, TrialTable, Visualization
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import esc, message_html, style_html
 from synapse_nb.widgets.dashboard._charts import MetricCharts
-from synapse_nb.widgets.dashboard._poller import DEFAULT_INTERVAL, Poller
+from synapse_nb.widgets.dashboard._poller import DEFAULT_INTERVAL, Poller, UiLoop
 from synapse_nb.widgets.dashboard._report import report_widget
 from synapse_nb.widgets.dashboard._store import MetricStore
 from synapse_nb.widgets.dashboard._trials import TrialsPanel
@@ -49,6 +49,8 @@ class Snapshot(BaseModel):
     logs: list[LogLine]
     trials: TrialTable | None = None
     trials_changed: bool = False
+    # Fetched once, when the task has ended: the benchmark report is one of them.
+    visualizations: list[Visualization] | None = None
 
 
 def _state_of(record: TaskRecord) -> TrainState | None:
@@ -111,7 +113,9 @@ class TaskDashboard:
                               self.report_box, self.log_box])
         self.widget.add_class("snb-root")
         self._render_status(self.record)
-        self.poller = Poller(self.refresh, interval=interval, on_error=self._show_problem)
+        # Created on the kernel's thread: the poll thread hands every widget update to it.
+        self._ui = UiLoop()
+        self.poller = Poller(self._poll_once, interval=interval, on_error=self._problem_from_poll)
         if start:
             self.start()
 
@@ -143,23 +147,30 @@ class TaskDashboard:
             trials = self.api.task.trials(task_id)
             seq = trials.seq if trials is not None else None
             changed = trials is not None and (seq is None or seq != self._trials_seq)
-        return Snapshot(record=record, points=points, logs=logs, trials=trials, trials_changed=changed)
+        visualizations = None
+        if record.is_final and not self._reported:
+            visualizations = self.api.task.visualizations(task_id)
+        return Snapshot(record=record, points=points, logs=logs, trials=trials, trials_changed=changed,
+                        visualizations=visualizations)
 
     def apply(self, snapshot: Snapshot) -> None:
         """Update every widget from one poll's result."""
         record = snapshot.record
         self.record = record
         changed = self.store.add(snapshot.points)
-        if snapshot.logs:
-            self._log_cursor = max(line.seq or 0 for line in snapshot.logs)
-            self._logs.extend(self._log_text(line) for line in snapshot.logs)
+        # Two fetches may overlap (a refresh() call during polling): keep each line once.
+        new_lines = [line for line in snapshot.logs if line.seq is None or line.seq > self._log_cursor]
+        if new_lines:
+            self._log_cursor = max([self._log_cursor, *(line.seq or 0 for line in new_lines)])
+            self._logs.extend(self._log_text(line) for line in new_lines)
             self.log_html.value = f"<pre class='snb-log'>{esc(chr(10).join(self._logs))}</pre>"
             self.log_box.set_title(0, f"Log (last {len(self._logs)} lines)")
         self._render_progress(record)
         if self.trials is not None and self.trial_charts is not None:
-            if snapshot.trials_changed:
-                self._trials_seq = snapshot.trials.seq if snapshot.trials is not None else None
-                self.trials.set_table(snapshot.trials)
+            table = snapshot.trials
+            if table is not None and (table.seq is None or table.seq != self._trials_seq):
+                self._trials_seq = table.seq
+                self.trials.set_table(table)
             self.trials.update_curves(self.store, changed)
             self.trial_charts.sync(self.store, changed)
         else:
@@ -167,18 +178,29 @@ class TaskDashboard:
         self._render_status(record)
         if record.is_final and not self._reported:
             self._reported = True
-            self.report_box.children = [report_widget(record)]
+            self.report_box.children = [report_widget(record, snapshot.visualizations)]
             self.stop_button.layout.display = "none"
 
     def refresh(self) -> bool:
         """One poll and update, in this thread; True while the task is still live."""
+        snapshot = self.fetch()
+        self._apply_locked(snapshot)
+        return not snapshot.record.is_final
+
+    def _poll_once(self) -> bool:
+        snapshot = self.fetch()
+        self._ui.call(lambda: self._apply_locked(snapshot), stop=self.poller.stopping)
+        return not snapshot.record.is_final
+
+    def _apply_locked(self, snapshot: Snapshot) -> None:
         with self._lock:
-            snapshot = self.fetch()
             self.apply(snapshot)
             if self._problem:
                 self._problem = False
                 self.notice.value = ""
-        return not snapshot.record.is_final
+
+    def _problem_from_poll(self, message: str) -> None:
+        self._ui.call(lambda: self._show_problem(message), stop=self.poller.stopping)
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -192,8 +214,9 @@ class TaskDashboard:
     def _render_status(self, record: TaskRecord) -> None:
         badge = _BADGES.get(record.status, "PENDING")
         parts = [f"<b>task {record.id}</b>"]
-        if record.experiment_name:
-            parts.append(esc(record.experiment_name))
+        experiment = ((record.result or {}).get("experiment") or {}).get("experiment_name")
+        if record.experiment_name or experiment:
+            parts.append(esc(record.experiment_name or experiment))
         if record.started_at:
             end = record.finished_at or dt.datetime.now(dt.timezone.utc)
             start = record.started_at if record.started_at.tzinfo else record.started_at.replace(tzinfo=dt.timezone.utc)
@@ -213,7 +236,7 @@ class TaskDashboard:
         for name in names:
             if name not in self._bars:
                 bar = w.FloatProgress(min=0.0, max=1.0, description=name.replace("_", " "),
-                                      layout=w.Layout(width="420px"))
+                                      style={"description_width": "110px"}, layout=w.Layout(width="480px"))
                 label = w.HTML()
                 self._bars[name] = (bar, label)
                 added = True

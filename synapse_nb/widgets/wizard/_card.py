@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from synapse_nb.widgets.wizard._context import WizardContext
 
 StepStatus = Literal["locked", "active", "done"]
+
+
+def auto_width() -> w.Layout:
+    """A layout as wide as its content: checkbox labels are cut off at the default 300 px.
+
+    A new Layout each time: widgets sharing one would also share ``display`` and hide together.
+    """
+    return w.Layout(width="auto")
+
+
 _STATUS_CLASSES = {"locked": "snb-step--locked", "active": "snb-step--active", "done": "snb-step--done"}
 
 
@@ -61,6 +71,7 @@ class StepCard:
         self.widget = w.VBox([self.heading, self.body, self.message, self.actions, self.done_row])
         self.widget.add_class("snb-card")
         self.widget.add_class("snb-step")
+        self.widget.add_class(f"snb-step-{self.key}")  # lets a page (and the browser test) find each step
         self._render()
 
     # -- to implement ------------------------------------------------------------------
@@ -161,7 +172,8 @@ class StepCard:
                 self.widget.add_class(css_class)
             else:
                 self.widget.remove_class(css_class)
-        marker = {"locked": "🔒", "active": "▸", "done": "✓"}[self.status]
+        # Plain symbols every font has (an emoji may render as a box).
+        marker = {"locked": "○", "active": "▸", "done": "✓"}[self.status]
         self.heading.value = f'<div class="snb-title">{marker} {self.number}. {esc(self.title)}</div>'
         editing = self.status != "done"
         self.body.layout.display = None if editing else "none"

@@ -15,7 +15,7 @@ import ipywidgets as w
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import esc, plural
-from synapse_nb.widgets.wizard._card import StepCard
+from synapse_nb.widgets.wizard._card import StepCard, auto_width
 from synapse_nb.widgets.wizard._data import ClassStat, shape_conversions
 
 
@@ -38,7 +38,7 @@ class ClassesStep(StepCard):
         self.none_button = w.Button(description="Clear", layout=w.Layout(width="auto"))
         self.all_button.on_click(lambda _b: self._set_all(True))
         self.none_button.on_click(lambda _b: self._set_all(False))
-        self.convert = w.Checkbox(value=True, indent=False,
+        self.convert = w.Checkbox(value=True, indent=False, layout=auto_width(),
                                   description="Convert class shapes to what the model trains on (e.g. polygons to boxes)")
         self.warning = w.HTML()
         self.convert.observe(lambda _c: self._update_warning(), names="value")

@@ -15,7 +15,7 @@ import ipywidgets as w
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, logged_warnings, message_html, plural
-from synapse_nb.widgets.wizard._card import StepCard
+from synapse_nb.widgets.wizard._card import StepCard, auto_width
 from synapse_nb.widgets.wizard._data import hyperparameter_message
 from synapse_nb.widgets.wizard.tuning import TuningEditor
 
@@ -32,7 +32,7 @@ class HyperparametersStep(StepCard):
         self.text = w.Textarea(value="", rows=18, continuous_update=True, layout=w.Layout(width="100%"))
         self.text_status = w.HTML()
         self.reset_button = w.Button(description="Reset to defaults", icon="undo", layout=w.Layout(width="auto"))
-        self.tune = w.Checkbox(value=False, indent=False, description="Tune hyperparameters (Ray Tune search)")
+        self.tune = w.Checkbox(value=False, indent=False, layout=auto_width(), description="Tune hyperparameters (Ray Tune search)")
         self.tuning = TuningEditor(on_change=self.update_status)
         self.text.observe(lambda _c: self.update_status(), names="value")
         self.tune.observe(lambda _c: self._tune_changed(), names="value")
@@ -40,7 +40,7 @@ class HyperparametersStep(StepCard):
         editor = w.VBox([self.text, self.text_status])
         editor.add_class("snb-mono")
         self.tuning.widget.layout.display = "none"
-        return [editor, self.reset_button, self.tune, self.tuning.widget]
+        return [editor, w.HBox([self.reset_button]), self.tune, self.tuning.widget]
 
     def on_activate(self) -> None:
         framework = self.ctx.framework()

@@ -18,7 +18,7 @@ import ipywidgets as w
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import message_html
-from synapse_nb.widgets.wizard._card import StepCard
+from synapse_nb.widgets.wizard._card import StepCard, auto_width
 
 NO_TENSORRT = "TensorRT needs an NVIDIA GPU and the tensorrt package on the agent"
 
@@ -30,9 +30,9 @@ class ModelBenchmarkStep(StepCard):
     title = "Model benchmark"
 
     def build(self) -> list[w.Widget]:
-        self.enable = w.Checkbox(value=True, indent=False,
+        self.enable = w.Checkbox(value=True, indent=False, layout=auto_width(),
                                  description="Evaluate the trained model on the val split (mAP, per-class AP, PR curves)")
-        self.speedtest = w.Checkbox(value=False, indent=False,
+        self.speedtest = w.Checkbox(value=False, indent=False, layout=auto_width(),
                                     description="Speed test (batch 1/8/16 on the val images)")
         self.enable.observe(lambda _c: self._sync(), names="value")
         return [self.enable, self.speedtest]
@@ -87,8 +87,8 @@ class ExportStep(StepCard):
     title = "Export"
 
     def build(self) -> list[w.Widget]:
-        self.onnx = w.Checkbox(value=False, indent=False, description="Export ONNX (also evaluated with onnxruntime)")
-        self.tensorrt = w.Checkbox(value=False, indent=False, description="Export TensorRT engine")
+        self.onnx = w.Checkbox(value=False, indent=False, layout=auto_width(), description="Export ONNX (also evaluated with onnxruntime)")
+        self.tensorrt = w.Checkbox(value=False, indent=False, layout=auto_width(), description="Export TensorRT engine")
         self.tensorrt_note = w.HTML()
         self._tensorrt_ok = False
         self._tensorrt_reason = NO_TENSORRT

@@ -14,7 +14,7 @@ import ipywidgets as w
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import esc, image_format, message_html, plural
-from synapse_nb.widgets.wizard._card import StepCard
+from synapse_nb.widgets.wizard._card import StepCard, auto_width
 
 THUMBNAILS = 4
 THUMB_SIZE = "96px"
@@ -31,7 +31,7 @@ class ProjectStep(StepCard):
         self.refresh_button = w.Button(description="Refresh", icon="refresh", layout=w.Layout(width="auto"),
                                        tooltip="list the projects again")
         self.cache = w.Checkbox(value=True, description="Cache the project on the agent (reuse the export next time)",
-                                indent=False)
+                                indent=False, layout=auto_width())
         self.info = w.HTML()
         self.thumbs = w.HBox([])
         self.thumbs.add_class("snb-thumb")

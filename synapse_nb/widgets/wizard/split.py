@@ -18,10 +18,13 @@ from synapse_nb.errors import InputError
 from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit, split_counts
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
-from synapse_nb.widgets.wizard._card import StepCard
+from synapse_nb.widgets.wizard._card import StepCard, auto_width
 
 KINDS = [("Random", "random"), ("Datasets", "datasets"), ("Tags", "tags"), ("Collections", "collections")]
-_WIDE = w.Layout(width="320px")
+
+
+def _wide() -> w.Layout:
+    return w.Layout(width="320px")
 
 
 class SplitStep(StepCard):
@@ -39,20 +42,20 @@ class SplitStep(StepCard):
         self.seed = w.IntText(value=0, description="Seed", layout=w.Layout(width="180px"))
         random_form = w.VBox([w.HBox([self.percent, self.side]), self.seed])
         # datasets
-        self.train_datasets = w.SelectMultiple(options=[], description="Train", rows=4, layout=_WIDE)
-        self.val_datasets = w.SelectMultiple(options=[], description="Val", rows=4, layout=_WIDE)
+        self.train_datasets = w.SelectMultiple(options=[], description="Train", rows=4, layout=_wide())
+        self.val_datasets = w.SelectMultiple(options=[], description="Val", rows=4, layout=_wide())
         datasets_form = w.HBox([self.train_datasets, self.val_datasets])
         # tags
-        self.train_tag = w.Combobox(description="Train tag", value="train", ensure_option=False, layout=_WIDE)
-        self.val_tag = w.Combobox(description="Val tag", value="val", ensure_option=False, layout=_WIDE)
+        self.train_tag = w.Combobox(description="Train tag", value="train", ensure_option=False, layout=_wide())
+        self.val_tag = w.Combobox(description="Val tag", value="val", ensure_option=False, layout=_wide())
         self.untagged = w.ToggleButtons(options=[("untagged → train", "train"), ("untagged → val", "val"),
                                                  ("ignore untagged", "ignore")], value="train")
         tags_form = w.VBox([w.HBox([self.train_tag, self.val_tag]), self.untagged])
         # collections
-        self.train_collections = w.SelectMultiple(options=[], description="Train", rows=4, layout=_WIDE)
-        self.val_collections = w.SelectMultiple(options=[], description="Val", rows=4, layout=_WIDE)
+        self.train_collections = w.SelectMultiple(options=[], description="Train", rows=4, layout=_wide())
+        self.val_collections = w.SelectMultiple(options=[], description="Val", rows=4, layout=_wide())
         collections_form = w.HBox([self.train_collections, self.val_collections])
-        self.allow_overlap = w.Checkbox(value=False, indent=False,
+        self.allow_overlap = w.Checkbox(value=False, indent=False, layout=auto_width(),
                                         description="Allow items on both sides (train/val leakage)")
         self.forms = {"random": random_form, "datasets": datasets_form, "tags": tags_form,
                       "collections": collections_form}
