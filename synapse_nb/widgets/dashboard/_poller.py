@@ -10,8 +10,10 @@ thread-safe, and the front-end talks to it too (it sends relayout and restyle me
 figure is drawn), which the kernel handles on its own thread. So the poll thread hands each
 update to the kernel's loop (``call_soon_threadsafe``) and waits for it: every widget is only
 ever changed on the kernel's thread. This is the same in JupyterLab, VS Code and Colab (all
-run ipykernel, whose cells and widget messages run on an asyncio loop). Without a running
-loop (a script, the tests) updates run on the poll thread, serialised by the dashboard's lock.
+run ipykernel, whose cells and widget messages run on an asyncio loop). While a cell keeps
+the kernel busy the next update waits (the poll thread with it) and lands as soon as the
+cell ends, with everything logged meanwhile. Without a running loop (a script, the tests)
+updates run on the poll thread, serialised by the dashboard's lock.
 
 Example:
     >>> import threading
