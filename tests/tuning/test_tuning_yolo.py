@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import synapse_nb as snb
+from synapse_nb.errors import TaskFailed
 from tuning_helpers import WAIT, trials_by_id
 
 pytestmark = pytest.mark.slow
@@ -78,3 +79,18 @@ def test_every_epoch_of_every_trial_is_logged_with_its_trial_id(yolo_search: dic
         epochs = sorted(losses[losses["trial_id"] == trial_id]["epoch"])
         assert epochs == list(range(int(table.loc[trial_id, "iterations"])))
     assert {"mAP50", "mAP50-95"} <= set(metrics[metrics["category"] == "val"]["key"])
+
+
+def test_searching_the_learning_rate_with_the_auto_optimizer_fails_before_any_trial(
+        api: Any, agent_id: int, project: Any) -> None:
+    # 'auto' (ultralytics' default) picks its own lr0 and momentum: the trials would all
+    # train the same settings.
+    task = snb.TrainApi(api).run(
+        agent_id, project.id, model="YOLO/yolov8n-det", hyperparameters="epochs: 1\nimgsz: 64\n",
+        search_space=[{"name": "lr0", "type": "loguniform", "min": 1e-4, "max": 1e-1, "base": 10}],
+        tune_config={"mode": "max", "metric": "val/mAP50", "num_samples": 2}, num_cpus=1,
+    )
+    with pytest.raises(TaskFailed, match="hyperparameters.optimizer"):
+        task.wait(timeout=WAIT, progress=False)
+    assert task.trials().empty
+    assert api.model.all(task_id=task.id) == []
