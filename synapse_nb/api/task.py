@@ -131,7 +131,8 @@ class Task:
         return Task(self.api, self.api.task.create(TaskCreate(retry_of=self.id, agent_id=agent_id)))
 
     def extend(self, num_samples: int) -> Task:
-        """Add ``num_samples`` trials to a finished or stopped search, keeping its trials."""
+        """Add ``num_samples`` trials to a finished search, keeping its trials (a stopped or
+        failed search is finished by ``task.retry()`` first)."""
         if num_samples < 1:
             raise InputError("num_samples", "a positive number of trials to add", got=num_samples)
         from synapse_nb.schemas.task import TaskCreate
@@ -142,8 +143,9 @@ class Task:
         state = self.state
         if not state.is_tune:
             raise InputError("task", "a tuning task (is_tune=True)", got=self.id)
-        if not record.is_final:
-            raise InputError("task", "a finished or stopped search", got=record.status)
+        if record.status != "finished":
+            raise InputError("task", "a finished search to extend", got=f"task {self.id} is {record.status}",
+                             hint="finish an interrupted search with task.retry(), then extend it")
         assert state.tune_config is not None
         extended = state.model_copy(update={"tune_config": state.tune_config.model_copy(
             update={"num_samples": state.tune_config.num_samples + num_samples})})

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from synapse_nb.errors import InputError
 from tuning_helpers import WAIT, read_ledger, score_search, trials_by_id, wait_for
 
 pytestmark = pytest.mark.slow
@@ -26,6 +27,9 @@ def test_a_stopped_search_resumes_on_retry_without_rerunning_finished_trials(
     assert task.status == "stopped"
     finished_before = {m.trial_id: m.id for m in api.model.all(task_id=task.id)}
     assert len(read_ledger(ledger)) < len(X_VALUES)
+    # An interrupted search is finished first (retry), then extended.
+    with pytest.raises(InputError, match="task.retry"):
+        task.extend(num_samples=2)
 
     retry = task.retry()
     result = retry.wait(timeout=WAIT, progress=False)
