@@ -16,8 +16,6 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])])
-# Trials keep their weights on the backend at every epoch; no throttling in tests.
-os.environ["SYNAPSE_NB_CHECKPOINT_INTERVAL"] = "0"
 
 
 @pytest.fixture(scope="session")
