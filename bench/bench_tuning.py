@@ -32,7 +32,7 @@ time (the driver's "search" log line to its "best trial" line) times the 2 trial
 minus the time every trial spent inside the trainable (Ray's own time_total_s per trial),
 divided by the number of trials: the slot time a trial costs outside its own code (actor
 start or reuse, result handling, the live trials table, model registration by the driver
-for trials ASHA stopped). Both searches' numbers come from the same run.
+for trials ASHA stopped). All three searches' numbers come from the same run.
 """
 
 SLOTS = 2
