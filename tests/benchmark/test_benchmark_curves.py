@@ -67,6 +67,8 @@ def test_downsample_keeps_ends_and_caps_points(n, cap):
 
     assert len(r) == len(p) <= max(cap, 0)
     assert len(r) == min(n, cap)
-    if n:
+    if n == 1:
+        assert (r, p) == ([0.0], [1.0])
+    elif n:
         assert (r[0], r[-1], p[0], p[-1]) == (0.0, 1.0, 1.0, 0.0)
         assert r == sorted(r)
