@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -155,7 +156,7 @@ def serve(config: ServerConfig, owner_pid: int | None = None, info_file: bool = 
             time.sleep(0.01)
         if runner.server.started and info_file:
             write_info(config.info_path, info)
-        print(f"synapse_nb backend serving at {runner.url} (home {config.home})", flush=True)
+        print(f"synapse_nb backend serving at {runner.url} (home {config.home}; token in {config.token_path})", flush=True)
         while owner_pid is not None and not runner.server.should_exit:
             if not _owners_alive(owner_pid, owners_dir(config)):
                 log.warning("every process using the embedded backend ended; stopping it")
@@ -163,13 +164,32 @@ def serve(config: ServerConfig, owner_pid: int | None = None, info_file: bool = 
             time.sleep(0.5)
 
     threading.Thread(target=announce, name="synapse-nb-announce", daemon=True).start()
+    # Uvicorn in the main thread re-raises SIGTERM after its shutdown, which kills the process
+    # before the info file is removed: serve from a thread and stop it from here instead.
+    server_thread = threading.Thread(target=runner.run, name="synapse-nb-server")
+    previous = _stop_on_signals(runner.server) if threading.current_thread() is threading.main_thread() else {}
     try:
-        runner.run()
+        server_thread.start()
+        while server_thread.is_alive():
+            server_thread.join(0.5)
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if info_file:
             current = read_info(config.info_path)
             if current is not None and current.get("pid") == os.getpid():
                 config.info_path.unlink(missing_ok=True)
+
+
+def _stop_on_signals(server: Any) -> dict[int, Any]:
+    """SIGTERM and Ctrl-C stop ``server`` gracefully (twice: at once); the previous handlers."""
+
+    def stop(signum: int, frame: Any) -> None:
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+
+    return {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
 
 
 class BackgroundServer:
