@@ -33,8 +33,10 @@ demo: $(STAMP)
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 900
 
+# The docstring examples are part of the suite: every public function shows a true one.
 test: $(STAMP) browser
 	$(PY) -m pytest tests -p no:cacheprovider
+	SYNAPSE_NB_HOME=$$(mktemp -d) $(PY) -m pytest --doctest-modules synapse_nb -p no:cacheprovider
 	$(PY) -m pytest $(NBVAL) notebooks -p no:cacheprovider
 
 notebooks: $(STAMP)
@@ -42,6 +44,7 @@ notebooks: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not slow and not browser" -p no:cacheprovider
+	SYNAPSE_NB_HOME=$$(mktemp -d) $(PY) -m pytest --doctest-modules synapse_nb -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) -m bench

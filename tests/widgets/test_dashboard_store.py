@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from synapse_nb.schemas import MetricPoint
 from synapse_nb.widgets import figures
 from synapse_nb.widgets.dashboard import MetricStore
-from synapse_nb.widgets.dashboard._charts import chart_of
+from synapse_nb.widgets.dashboard._charts import MetricCharts, chart_of
 
 POINTS = st.lists(
     st.tuples(st.sampled_from(["train", "val"]), st.sampled_from(["box_loss", "mAP50", "lr/pg0"]),
@@ -51,3 +51,15 @@ def test_points_without_an_epoch_use_the_step_or_the_logging_order() -> None:
 def test_keys_are_drawn_in_the_chart_people_look_for_them() -> None:
     assert [chart_of(k) for k in ("box_loss", "seg_loss", "mAP50-95", "precision", "recall", "lr/pg0", "fitness")] == [
         "losses", "losses", "quality", "quality", "quality", "other", "quality"]
+
+
+def test_the_score_axes_start_at_zero_even_while_every_score_is_zero() -> None:
+    store = MetricStore()
+    store.add([MetricPoint(seq=i + 1, category="val", key=key, value=0.0, epoch=0)
+               for i, key in enumerate(("mAP50", "box_loss"))])
+    charts = MetricCharts()
+    assert charts.sync(store, store.names())
+    quality, losses = charts.charts["quality"].figure, charts.charts["losses"].figure
+    assert quality.layout.yaxis.rangemode == "nonnegative" and losses.layout.yaxis.rangemode is None
+    frame = pd.DataFrame({"category": "val", "key": ["mAP50", "box_loss"], "value": 0.0, "epoch": 0})
+    assert figures.training_overview(frame).layout.yaxis2.rangemode == "nonnegative"

@@ -200,7 +200,7 @@ def test_without_column_lists_every_column_is_shown() -> None:
 @pytest.mark.parametrize("df", [pd.DataFrame(), trials_frame(3).iloc[0:0]], ids=["no columns", "no rows"])
 def test_empty_trials_give_an_empty_figure(df: pd.DataFrame) -> None:
     assert_no_data(trials.trials_table(df, HPS, METRICS, best_trial="t_0001"))
-    assert_no_data(trials.parallel_coordinates(df, HPS, "mAP50"))
+    assert_no_data(figures.parallel_coordinates(df, HPS, "mAP50"))
     assert trials.trials_table_data(df, HPS, METRICS).shown == 0
     assert trials.trial_status_counts(df) == dict.fromkeys(theme.STATUSES, 0)
 
@@ -267,7 +267,7 @@ def dims(fig: go.Figure) -> dict[str, Any]:
 
 def test_parallel_coordinates_default_to_the_top_50_by_the_tune_metric() -> None:
     df = trials_frame(500)
-    fig = trials.parallel_coordinates(df, HPS, "mAP50-95")
+    fig = figures.parallel_coordinates(df, HPS, "mAP50-95")
     metric = np.asarray(dims(fig)["mAP50-95"].values)
     assert len(metric) == 50
     np.testing.assert_allclose(np.sort(metric), np.sort(df["mAP50-95"].nlargest(50).to_numpy()))
@@ -278,14 +278,14 @@ def test_parallel_coordinates_default_to_the_top_50_by_the_tune_metric() -> None
 
 def test_parallel_coordinates_all_trials_on_demand() -> None:
     df = trials_frame(500)
-    fig = trials.parallel_coordinates(df, HPS, "mAP50-95", top_k=None)
+    fig = figures.parallel_coordinates(df, HPS, "mAP50-95", top_k=None)
     assert len(dims(fig)["mAP50-95"].values) == int(df["mAP50-95"].notna().sum())
 
 
 def test_categorical_hyperparameters_become_labelled_codes() -> None:
     df = trials_frame(60)
     df["augment"] = np.tile([True, False], 30)
-    fig = trials.parallel_coordinates(df, [*HPS, "augment"], "mAP50", top_k=None)
+    fig = figures.parallel_coordinates(df, [*HPS, "augment"], "mAP50", top_k=None)
     optimizer = dims(fig)["optimizer"]
     labels = list(optimizer.ticktext)
     assert labels == sorted(set(df.loc[df["mAP50"].notna(), "optimizer"]))
@@ -301,7 +301,7 @@ def test_categorical_hyperparameters_become_labelled_codes() -> None:
 
 def test_parallel_coordinates_for_a_minimised_metric() -> None:
     df = trials_frame(80)
-    fig = trials.parallel_coordinates(df, HPS, "mAP50", mode="min", top_k=5)
+    fig = figures.parallel_coordinates(df, HPS, "mAP50", mode="min", top_k=5)
     np.testing.assert_allclose(np.sort(dims(fig)["mAP50"].values), np.sort(df["mAP50"].nsmallest(5).to_numpy()))
     assert fig.data[0].line.reversescale is True  # the best (lowest) still gets the bright end
 
@@ -309,10 +309,10 @@ def test_parallel_coordinates_for_a_minimised_metric() -> None:
 def test_parallel_coordinates_before_any_result() -> None:
     df = trials_frame(5)
     df[METRICS] = np.nan
-    assert_no_data(trials.parallel_coordinates(df, HPS, "mAP50"), "no trial has reported mAP50 yet")
-    assert_no_data(trials.parallel_coordinates(df.drop(columns=METRICS), HPS, "mAP50"), "no trial has reported mAP50 yet")
+    assert_no_data(figures.parallel_coordinates(df, HPS, "mAP50"), "no trial has reported mAP50 yet")
+    assert_no_data(figures.parallel_coordinates(df.drop(columns=METRICS), HPS, "mAP50"), "no trial has reported mAP50 yet")
     with pytest.raises(InputError) as err:
-        trials.parallel_coordinates(df, ["lr0", "nope"], "mAP50")
+        figures.parallel_coordinates(df, ["lr0", "nope"], "mAP50")
     assert err.value.field == "hyperparameters"
 
 
@@ -332,7 +332,7 @@ def trial_metrics(trial_ids: list[str], epochs: int = 10) -> pd.DataFrame:
 
 def test_trial_curves_draw_one_line_per_trial_and_emphasise_the_best() -> None:
     ids = [f"t{i}" for i in range(5)]
-    fig = trials.trial_curves(trial_metrics(ids), "mAP50", best_trial="t2")
+    fig = figures.trial_curves(trial_metrics(ids), "mAP50", best_trial="t2")
     assert len(fig.data) == 5
     best = fig.data[-1]  # drawn last, so on top
     assert best.meta["trial_id"] == "t2" and theme.BEST_MARK in best.name
@@ -344,16 +344,16 @@ def test_trial_curves_draw_one_line_per_trial_and_emphasise_the_best() -> None:
 def test_trial_curves_for_chosen_trials_and_many_trials() -> None:
     ids = [f"t{i}" for i in range(40)]
     df = trial_metrics(ids, epochs=3)
-    chosen = trials.trial_curves(df, "mAP50", trial_ids=["t1", "t7"])
+    chosen = figures.trial_curves(df, "mAP50", trial_ids=["t1", "t7"])
     assert sorted(t.meta["trial_id"] for t in chosen.data) == ["t1", "t7"]
-    crowded = trials.trial_curves(df, "mAP50", best_trial="t39")
+    crowded = figures.trial_curves(df, "mAP50", best_trial="t39")
     assert len(crowded.data) == 40
     assert [t.meta["trial_id"] for t in crowded.data if t.showlegend is not False] == ["t39"]
 
 
 def test_trial_curves_without_values() -> None:
-    assert_no_data(trials.trial_curves(pd.DataFrame(), "mAP50"), "no values yet for mAP50")
-    assert_no_data(trials.trial_curves(trial_metrics(["a"]), "recall"), "no values yet for recall")
+    assert_no_data(figures.trial_curves(pd.DataFrame(), "mAP50"), "no values yet for mAP50")
+    assert_no_data(figures.trial_curves(trial_metrics(["a"]), "recall"), "no values yet for recall")
 
 
 def test_figures_save_as_a_self_contained_page_offline(tmp_path: Path, no_network: list[object]) -> None:

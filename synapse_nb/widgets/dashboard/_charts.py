@@ -101,6 +101,9 @@ class LiveChart:
                 self.figure.layout.annotations = ()
                 self.figure.update_xaxes(visible=True, title_text=built.layout.xaxis.title.text)
                 self.figure.update_yaxes(visible=True, title_text=built.layout.yaxis.title.text)
+                if self.name == "quality":
+                    # Scores are never negative: all-zero early epochs would get a -1..1 axis.
+                    self.figure.update_yaxes(rangemode="nonnegative")
 
 
 class MetricCharts:

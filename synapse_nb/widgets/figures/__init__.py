@@ -26,10 +26,9 @@ from typing import Any
 from synapse_nb.widgets.figures.experiments import experiments_frame, experiments_table, metric_overlay
 from synapse_nb.widgets.figures.metrics import latest_values, metric_curves, metric_series, training_overview
 from synapse_nb.widgets.figures.theme import STATUS_COLORS, apply_theme, css, empty_figure, palette
+from synapse_nb.widgets.figures.trial_charts import parallel_coordinates, trial_curves
 from synapse_nb.widgets.figures.trials import (
     TrialsTableData,
-    parallel_coordinates,
-    trial_curves,
     trial_status_counts,
     trials_table,
     trials_table_data,

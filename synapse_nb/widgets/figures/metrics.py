@@ -394,5 +394,5 @@ def training_overview(df: pd.DataFrame, trial_id: str | None = None, x: str = "e
         fig.add_traces([_line(s, colors[s.key], dashes[s.category]) for s in group], rows=1, cols=col)
     fig.update_xaxes(title_text=x_used)
     fig.update_yaxes(title_text="loss", row=1, col=1)
-    fig.update_yaxes(title_text="score", row=1, col=2)
+    fig.update_yaxes(title_text="score", rangemode="nonnegative", row=1, col=2)
     return apply_theme(fig, height=WIDE_HEIGHT, title=title)

@@ -1,4 +1,4 @@
-"""Figures of a tuning run's trials: the trials table, parallel coordinates, per-trial curves.
+"""The trials table of a tuning run (its charts are in :mod:`.trial_charts`).
 
 Input is the DataFrame ``task.trials()`` returns: one row per trial with ``trial_id``,
 ``status`` (PENDING, RUNNING, PAUSED, TERMINATED, ERROR), one column per hyperparameter and
@@ -6,7 +6,7 @@ per metric, and optionally ``iterations`` (epochs done) and ``error``. Which col
 hyperparameters and which are metrics is given by the caller, as the trial table reports it.
 
 Built to stay readable at hundreds of trials: the table's height is bounded (it scrolls),
-``top_k`` keeps the best trials only, and parallel coordinates default to the best 50.
+and ``top_k`` keeps the best trials only.
 
 Example:
     >>> import pandas as pd
@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,11 +31,8 @@ from pydantic import BaseModel, ConfigDict
 
 from synapse_nb.errors import InputError
 from synapse_nb.widgets.figures import theme
-from synapse_nb.widgets.figures.metrics import collect_series, resolve_category
 
 MODES = ("max", "min")
-# Above this many trials a per-trial legend is longer than the plot; hover still names them.
-_LEGEND_UP_TO = 20
 
 
 class TrialsTableData(BaseModel):
@@ -329,152 +325,3 @@ def trials_table(
         font_color=data.font_color,
         title=data.title,
     )
-
-
-def _dimension(name: str, column: pd.Series) -> dict[str, Any]:
-    """One parallel-coordinates axis: numbers as they are (log10 across >= 2 decades), other
-    values as integer codes with their labels as ticks."""
-    numeric = _numeric(column)
-    if numeric is None:
-        labels = column.map(lambda v: theme.MISSING if theme.is_missing(v) else theme.format_number(v))
-        categories = sorted(labels.unique())
-        codes = labels.map({label: i for i, label in enumerate(categories)}).astype(float)
-        top = max(len(categories) - 1, 1)
-        return {"label": name, "values": codes.to_numpy(), "tickvals": list(range(len(categories))), "ticktext": categories, "range": [0, top]}
-    low, high = float(numeric.min()), float(numeric.max())
-    if low > 0 and high / low >= 100:
-        logs = np.log10(numeric.to_numpy())
-        exponents = list(range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1))
-        return {
-            "label": f"{name} (log)",
-            "values": logs,
-            "range": [float(logs.min()), float(logs.max())],
-            "tickvals": exponents,
-            "ticktext": [f"1e{e}" for e in exponents],
-        }
-    pad = 0.0 if high > low else max(abs(low) * 0.1, 1.0)
-    return {"label": name, "values": numeric.to_numpy(), "range": [low - pad, high + pad]}
-
-
-def parallel_coordinates(
-    df: pd.DataFrame,
-    hyperparameters: Iterable[str],
-    metric: str,
-    mode: str = "max",
-    top_k: int | None = 50,
-    title: str | None = None,
-) -> go.Figure:
-    """One line per trial across its hyperparameters and ``metric``, coloured by the metric.
-
-    Only trials that reported ``metric`` are drawn, the best ``top_k`` of them by default
-    (``top_k=None`` draws all: past a few tens of lines the plot stops being readable).
-    Categorical hyperparameters become integer codes with their values as tick labels;
-    positive numbers spanning two or more decades (learning rates) are drawn on a log10 axis.
-    The best trials get the bright end of the colour scale in either ``mode``.
-
-    Example:
-        >>> df = pd.DataFrame({"lr0": [1e-4, 1e-3, 1e-2], "optimizer": ["SGD", "Adam", "SGD"],
-        ...                    "mAP50": [0.2, 0.5, 0.4]})
-        >>> fig = parallel_coordinates(df, ["lr0", "optimizer"], "mAP50")
-        >>> [d.label for d in fig.data[0].dimensions], list(fig.data[0].dimensions[1].ticktext)
-        (['lr0 (log)', 'optimizer', 'mAP50'], ['Adam', 'SGD'])
-    """
-    _check_mode(mode)
-    _check_top_k(top_k)
-    hp_names = _names(hyperparameters, "hyperparameters") or []
-    if not isinstance(metric, str):
-        raise InputError("metric", "the name of a metric column", got=metric)
-    if not isinstance(df, pd.DataFrame):
-        raise InputError("df", "a pandas DataFrame (task.trials())", got=type(df).__name__)
-    if len(df.index) == 0:
-        return theme.empty_figure(title=title or "Trials")
-    _require(df, hp_names, "hyperparameters")
-    values = _metric_values(df, metric)
-    keep = np.isfinite(values.to_numpy())
-    for name in hp_names:
-        numeric = _numeric(df[name])
-        if numeric is not None:
-            # A trial without this hyperparameter (conditional search space) has no place on its axis.
-            keep &= np.isfinite(numeric.to_numpy())
-    rows = df[keep]
-    total = len(df.index)
-    if len(rows.index) == 0:
-        return theme.empty_figure(f"no trial has reported {metric} yet", title=title or "Trials")
-    rows = _best_first(rows, metric, mode)
-    if top_k is not None:
-        rows = rows.head(top_k)
-    # plotly draws later lines over earlier ones: the best go last so they stay visible.
-    rows = rows.iloc[::-1]
-    y = _metric_values(rows, metric).to_numpy()
-    dimensions = [_dimension(name, rows[name]) for name in hp_names]
-    dimensions.append({"label": metric, "values": y})
-    line = {
-        "color": y,
-        "colorscale": theme.sequential_colorscale(),
-        "reversescale": mode == "min",
-        "showscale": True,
-        "cmin": float(y.min()),
-        "cmax": float(y.max()),
-        "colorbar": {"title": {"text": metric}, "thickness": 12},
-    }
-    if title is None:
-        shown = len(rows.index)
-        title = f"Top {shown} of {total} trials by {metric} ({mode})" if shown < total else f"{total} trials by {metric} ({mode})"
-    fig = go.Figure(data=[{"type": "parcoords", "dimensions": dimensions, "line": line}])
-    fig.update_layout(margin={"l": 64, "r": 40, "t": 84, "b": 28})
-    return theme.apply_theme(fig, height=theme.HEIGHT + 60, title=title)
-
-
-def trial_curves(
-    metrics_df: pd.DataFrame,
-    key: str,
-    trial_ids: Iterable[str] | None = None,
-    best_trial: str | None = None,
-    category: str | None = None,
-    x: str = "epoch",
-) -> go.Figure:
-    """One line per trial for the metric ``key``; the best trial drawn thick, on top.
-
-    ``category`` defaults to 'val' when ``key`` is logged under several. Each trace carries
-    ``meta={"series": ..., "trial_id": ...}`` for in-place updates.
-
-    Example:
-        >>> m = pd.DataFrame({"category": "val", "key": "mAP50", "value": [0.1, 0.3, 0.2, 0.5],
-        ...                   "epoch": [0, 1, 0, 1], "trial_id": ["a", "a", "b", "b"]})
-        >>> fig = trial_curves(m, "mAP50", best_trial="b")
-        >>> [(t.name, t.line.width) for t in fig.data]
-        [('a', 1.5), ('b ★ best', 4.0)]
-    """
-    if not isinstance(key, str):
-        raise InputError("key", "the name of a metric key", got=key)
-    wanted = _names(trial_ids, "trial_ids")
-    if best_trial is not None and not isinstance(best_trial, str):
-        raise InputError("best_trial", "a trial id (string) or None", got=best_trial)
-    resolved = resolve_category(metrics_df, key, category)
-    title = f"{resolved or category or ''}/{key} per trial".lstrip("/")
-    if resolved is None:
-        return theme.empty_figure(f"no values yet for {key}", title=title, height=theme.HEIGHT)
-    series, x_used = collect_series(metrics_df, keys=key, category=resolved, x=x)
-    if wanted is not None:
-        series = [s for s in series if s.trial_id in set(wanted)]
-    if not series:
-        return theme.empty_figure(f"no values yet for {key}", title=title, height=theme.HEIGHT)
-    colors = theme.palette()
-    show_legend = len(series) <= _LEGEND_UP_TO
-    traces = []
-    best_trace = None
-    for i, s in enumerate(series):
-        label = s.trial_id or "run"
-        trace = {"type": "scatter", "x": s.x, "y": np.asarray(s.y), "mode": "lines", "meta": {"series": s.name, "trial_id": s.trial_id}}
-        if best_trial and s.trial_id == best_trial:
-            best_trace = {**trace, "name": f"{label} {theme.BEST_MARK} best", "line": {"width": 4.0, "color": colors[0]}}
-            continue
-        color = colors[1 + i % (len(colors) - 1)]
-        traces.append({**trace, "name": label, "line": {"width": 1.5, "color": color}, "opacity": 0.55, "showlegend": show_legend})
-    if best_trace is not None:
-        traces.append(best_trace)
-    fig = go.Figure(data=traces)
-    fig.update_xaxes(title_text=x_used)
-    fig.update_yaxes(title_text=key)
-    fig.update_layout(hovermode="closest")
-    return theme.apply_theme(fig, height=theme.HEIGHT, title=title)
