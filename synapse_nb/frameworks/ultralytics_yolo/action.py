@@ -215,9 +215,9 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         if "onnx" in formats:
             onnx_path = export_onnx(weights, imgsz, dest)
             parity = onnx_parity(weights, onnx_path, imgsz=imgsz)
-            context.run.log(f"ONNX export checked against PyTorch: {parity.summary() if hasattr(parity, 'summary') else parity}")
+            context.run.log(f"ONNX export checked against PyTorch: {parity.summary()}")
             if not parity.passed:
-                raise StepFailed("export_model", f"the ONNX model's outputs differ from PyTorch's: {parity}")
+                raise StepFailed("export_model", f"the ONNX model's outputs differ from PyTorch's: {parity.summary()}")
             context.experiment["onnx_parity"] = parity.model_dump(mode="json")
             exported["onnx"] = onnx_path
         if "tensorrt" in formats:

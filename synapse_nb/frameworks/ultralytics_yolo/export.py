@@ -112,6 +112,20 @@ class ParityReport(BaseModel):
     max_rel_diff: float
     passed: bool
 
+    def summary(self) -> str:
+        """One line for a log: the verdict, the largest differences, what was compared.
+
+        Example:
+            >>> out = OutputParity(name="output0", shape=[1, 7, 84], max_abs_diff=2e-4, max_rel_diff=1e-6, passed=True)
+            >>> ParityReport(weights="best.pt", onnx_path="best.onnx", images=3, imgsz=64, atol=1e-2, rtol=1e-3,
+            ...              outputs=[out], max_abs_diff=2e-4, max_rel_diff=1e-6, passed=True).summary()
+            'passed: max abs diff 0.0002, max rel diff 1e-06 on 3 images of 64 px (output0 [1, 7, 84])'
+        """
+        verdict = "passed" if self.passed else "FAILED"
+        outputs = ", ".join(f"{o.name} {o.shape}" for o in self.outputs)
+        return (f"{verdict}: max abs diff {self.max_abs_diff:.3g}, max rel diff {self.max_rel_diff:.3g} "
+                f"on {self.images} images of {self.imgsz} px ({outputs})")
+
 
 def sample_images(count: int = 3, seed: int = 0) -> list[np.ndarray]:
     """Deterministic test images (HWC, uint8, BGR): noise with bright boxes, mixed aspect ratios.
