@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from synapse_nb.actions.train.run import TrainRun
@@ -118,3 +119,40 @@ def test_a_record_the_backend_refuses_never_holds_up_the_rest(api: Api, tmp_path
     assert [p.value for p in api.task.metrics(task.id)] == [0.5]
     warnings = [line.message for line in api.task.logs(task.id) if line.level == "WARNING"]
     assert any("refused trials table" in w and "best_trial" in w for w in warnings), "the run says what was dropped"
+
+
+class _LosingReplies(httpx.BaseTransport):
+    """Delivers every request to the real backend, but loses the reply of the first
+    ``lose`` metric batches, as a dropped connection after the backend stored them would."""
+
+    def __init__(self, lose: int) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.lose = lose
+        self.keys: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/metrics"):
+            self.keys.append(request.headers["Idempotency-Key"])
+            if self.lose > 0:
+                self.lose -= 1
+                response.read()
+                response.close()
+                raise httpx.ReadTimeout("the reply was lost", request=request)
+        return response
+
+
+def test_a_batch_whose_replies_were_lost_is_stored_once(api: Api, tmp_path: Path) -> None:
+    task = api.task.create(TaskCreate(payload={"action": "train", "params": {"data_path": str(tmp_path),
+                                                                            "hyperparameter": {}}}, autostart=False))
+    # One retry inside the client, so the third lost reply is the logger's own re-send.
+    transport = _LosingReplies(lose=3)
+    lossy = Api(api.url, api.token, transport=transport, retries=1)
+    run = TrainRun(lossy, task.id, flush_interval=0.05)
+    run.log_metric("train", "loss", 0.5, epoch=0)
+    run.log_metric("train", "loss", 0.25, epoch=1)
+    assert run.flush(timeout=120), run.last_error
+    run.close()
+
+    assert len(transport.keys) == 4 and len(set(transport.keys)) == 1, transport.keys
+    assert [p.value for p in api.task.metrics(task.id)] == [0.5, 0.25], "every point stored exactly once"

@@ -20,6 +20,7 @@ import logging
 import math
 import threading
 import time
+import uuid
 from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +70,9 @@ class TrainRun:
         self._files: dict[str, Path] = {}
         self._progress: dict[str, tuple[float, float, float | None]] = {}
         self._trials: TrialTable | None = None
+        # The front batch of each queue keeps its idempotency key until the backend confirms
+        # it: a batch re-sent after a lost reply is then stored once, not twice.
+        self._held: dict[str, tuple[Any, int, str]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Event()
@@ -248,21 +252,17 @@ class TrainRun:
         """Send one batch of each kind. A batch is removed from the buffer only once sent."""
         assert self.api is not None and self.task_id is not None
         tasks = self.api.task
-        with self._lock:
-            metrics = [self._metrics[i] for i in range(min(_MAX_BATCH, len(self._metrics)))]
+        metrics, metrics_key = self._front("metrics", self._metrics)
         if metrics:
-            self._send_or_drop(lambda: tasks.log_metrics(self.task_id, metrics), f"{len(metrics)} metric points")
-            with self._lock:
-                for _ in metrics:
-                    self._metrics.popleft()
+            self._send_or_drop(lambda: tasks.log_metrics(self.task_id, metrics, idempotency_key=metrics_key),
+                               f"{len(metrics)} metric points")
+            self._sent("metrics", self._metrics, metrics)
             self.sent_metrics += len(metrics)
-        with self._lock:
-            lines = [self._logs[i] for i in range(min(_MAX_BATCH, len(self._logs)))]
+        lines, lines_key = self._front("logs", self._logs)
         if lines:
-            self._send_or_drop(lambda: tasks.log(self.task_id, lines), f"{len(lines)} log lines", tell_task=False)
-            with self._lock:
-                for _ in lines:
-                    self._logs.popleft()
+            self._send_or_drop(lambda: tasks.log(self.task_id, lines, idempotency_key=lines_key),
+                               f"{len(lines)} log lines", tell_task=False)
+            self._sent("logs", self._logs, lines)
         while True:
             with self._lock:
                 viz = self._visualizations[0] if self._visualizations else None
@@ -296,6 +296,26 @@ class TrainRun:
             with self._lock:
                 if self._files.get(rel_path) == local:
                     del self._files[rel_path]
+
+    def _front(self, kind: str, queue: deque[Any]) -> tuple[list[Any], str]:
+        """The batch to send from the front of ``queue`` and its key: the same batch and key
+        as the last attempt while that one is unconfirmed (new records queue behind it)."""
+        with self._lock:
+            held = self._held.get(kind)
+            if held is not None and queue and queue[0] is held[0] and len(queue) >= held[1]:
+                count, key = held[1], held[2]
+            else:
+                count, key = min(_MAX_BATCH, len(queue)), uuid.uuid4().hex
+                if count:
+                    self._held[kind] = (queue[0], count, key)
+            return [queue[i] for i in range(count)], key
+
+    def _sent(self, kind: str, queue: deque[Any], batch: list[Any]) -> None:
+        """Drop a confirmed (or refused) batch from the front of ``queue``."""
+        with self._lock:
+            for _ in batch:
+                queue.popleft()
+            self._held.pop(kind, None)
 
     def _send_or_drop(self, call: Any, what: str, tell_task: bool = True) -> None:
         """Send; a record the backend refuses for good (a 4xx: e.g. a figure over its size

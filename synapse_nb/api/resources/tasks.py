@@ -106,20 +106,25 @@ class TaskResource(Resource):
 
     # -- logs and metrics --------------------------------------------------------------
 
-    def _batches(self, path: str, records: Sequence[Any], adapter: TypeAdapter[Any]) -> int:
+    def _batches(self, path: str, records: Sequence[Any], adapter: TypeAdapter[Any], key: str | None = None) -> int:
         stored = 0
+        key = key or uuid.uuid4().hex
         for start in range(0, len(records), BATCH):
             # One serializer call per batch (not per record): ingestion is bound by this.
             body = adapter.dump_json(list(records[start : start + BATCH]), exclude_none=True)
-            headers = {"Idempotency-Key": uuid.uuid4().hex, "Content-Type": "application/json"}
+            headers = {"Idempotency-Key": f"{key}-{start // BATCH}", "Content-Type": "application/json"}
             data = self._http.json("POST", path, content=body, headers=headers, idempotent=True)
             stored += BatchResult.model_validate(data).count
         return stored
 
-    def log(self, id: int, lines: Iterable[LogLine | dict[str, Any] | str]) -> int:
-        """Append log lines (strings become INFO lines); returns how many were stored."""
+    def log(self, id: int, lines: Iterable[LogLine | dict[str, Any] | str], idempotency_key: str | None = None) -> int:
+        """Append log lines (strings become INFO lines); returns how many were stored.
+
+        Sending the same lines again with the same ``idempotency_key`` (after a reply was
+        lost) stores them once.
+        """
         parsed = [LogLine(message=line) if isinstance(line, str) else LogLine.model_validate(line) for line in lines]
-        return self._batches(f"/tasks/{int(id)}/logs", parsed, _LOG_LINES)
+        return self._batches(f"/tasks/{int(id)}/logs", parsed, _LOG_LINES, idempotency_key)
 
     def logs(self, id: int, after_seq: int = 0, limit: int | None = None) -> list[LogLine]:
         """Log lines with ``seq > after_seq`` (all of them, or the first ``limit``)."""
@@ -134,10 +139,11 @@ class TaskResource(Resource):
             cursor = page.items[-1].seq or cursor
         return lines
 
-    def log_metrics(self, id: int, points: Iterable[MetricPoint | dict[str, Any]]) -> int:
-        """Store metric points in batches; returns how many were stored."""
+    def log_metrics(self, id: int, points: Iterable[MetricPoint | dict[str, Any]], idempotency_key: str | None = None) -> int:
+        """Store metric points in batches; returns how many were stored (the same points
+        sent again with the same ``idempotency_key`` are stored once)."""
         parsed = [p if isinstance(p, MetricPoint) else MetricPoint.model_validate(p) for p in points]
-        return self._batches(f"/tasks/{int(id)}/metrics", parsed, _METRIC_POINTS)
+        return self._batches(f"/tasks/{int(id)}/metrics", parsed, _METRIC_POINTS, idempotency_key)
 
     def metrics(
         self, id: int, after: int | None = None, trial_id: str | None = None, key: str | None = None, category: str | None = None
