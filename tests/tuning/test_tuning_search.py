@@ -12,6 +12,7 @@ import pytest
 
 import synapse_nb as snb
 from synapse_nb.errors import InputError
+from tune_plugins import score_of
 from tuning_helpers import WAIT, read_ledger, score_search, trials_by_id, upload_lines
 
 pytestmark = pytest.mark.slow
@@ -158,3 +159,21 @@ def test_a_fraction_of_a_gpu_on_a_cpu_agent_is_refused_before_submission(api: An
     with pytest.raises(InputError, match="num_gpus"):
         snb.TrainApi(api).submit_action(agent_id, payload)
     assert api.task.list(limit=1).total == before
+
+
+def test_a_function_reporting_to_ray_tune_itself_has_its_reports_as_results(api: Any, agent_id: int, project: Any) -> None:
+    payload = {"action": "train", "params": {
+        "name": "direct:report", "dataset": project.id, "is_tune": True, "plugin": "tune_direct_report:tune",
+        "hyperparameter": {"epochs": 3}, "hyperparameters": [{"name": "x", "type": "uniform", "min": 0.0, "max": 1.0}],
+        "tune_config": {"mode": "max", "metric": "score", "num_samples": 2, "max_concurrent_trials": 2},
+        "num_cpus": 1,
+    }}
+    task = snb.TrainApi(api).submit_action(agent_id, payload)
+    result = task.wait(timeout=WAIT, progress=False)
+    table = task.trials().set_index("trial_id")
+    for trial in result["trial_models"]:
+        assert trial["status"] == "TERMINATED"
+        # The last of the function's own reports is the trial's result, and no extra report was added.
+        assert trial["metrics"]["score"] == pytest.approx(score_of(trial["config"]["x"], 0.0, 2, 3))
+        assert int(table.loc[trial["trial_id"], "iterations"]) == 3
+        assert api.model.get(trial["model_id"]).trial_id == trial["trial_id"]

@@ -8,10 +8,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ class TrialReporter:
         # Set once the trial's final result is on its way: a stop after it is the normal end.
         self.finished = False
         self._held: tuple[dict[str, float], Path | None] | None = None
+        self._sending = False
 
     @staticmethod
     def flatten(metrics: dict[str, Any]) -> dict[str, float]:
@@ -87,6 +90,14 @@ class TrialReporter:
         A result without the tune metric fails this trial, naming what it did report (Ray
         would otherwise end the whole search over it).
         """
+        values = self._checked(metrics, epoch)
+        self.last = dict(values)
+        if last:
+            self._held = (values, checkpoint_dir)
+            return
+        self._send(values, checkpoint_dir)
+
+    def _checked(self, metrics: dict[str, Any], epoch: int | None = None) -> dict[str, float]:
         values = self.flatten(metrics)
         if epoch is not None:
             values["epoch"] = epoch
@@ -95,11 +106,36 @@ class TrialReporter:
 
             raise InputError("tune_config.metric", f"the metric {self.metric!r} in the trial's results",
                              got=f"metrics reported: {sorted(values)}")
-        self.last = dict(values)
-        if last:
-            self._held = (values, checkpoint_dir)
+        return values
+
+    @contextlib.contextmanager
+    def seeing_direct_reports(self) -> Iterator[None]:
+        """While open, a plugin's own ``ray.tune.report(...)`` calls count as this trial's
+        reports: checked for the tune metric, and the last one is the trial's result when the
+        plugin returns nothing. (Ray routes every report through the trial's session, so
+        patching the session also catches a ``report`` imported before the trial started.)"""
+        try:
+            from ray.train._internal.session import get_session
+        except ImportError:  # another Ray layout: plugins report through run.tune_reporter
+            yield
             return
-        self._send(values, checkpoint_dir)
+        session = get_session()
+        if session is None:
+            yield
+            return
+        original = session.report
+
+        def report(metrics: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            if not self._sending:
+                self.last = self._checked(metrics)
+                self.reports += 1
+            return original(metrics, *args, **kwargs)
+
+        session.report = report
+        try:
+            yield
+        finally:
+            session.report = original
 
     def finish(self, final: dict[str, float]) -> None:
         """The trial's last report: the held final epoch, or ``final`` when nothing was reported."""
@@ -115,7 +151,11 @@ class TrialReporter:
         from ray import tune
 
         self.reports += 1
-        if self.report_checkpoints and checkpoint_dir is not None and Path(checkpoint_dir).is_dir():
-            tune.report(values, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
-        else:
-            tune.report(values)
+        self._sending = True
+        try:
+            if self.report_checkpoints and checkpoint_dir is not None and Path(checkpoint_dir).is_dir():
+                tune.report(values, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))
+            else:
+                tune.report(values)
+        finally:
+            self._sending = False

@@ -2,8 +2,8 @@
 
 Runs inside the trial's Ray worker. Whatever the plugin returns is normalised — a dict of
 metrics, a single number (stored under the tune metric), or nothing when it reported each
-epoch through the trial's reporter — and the tune metric must be among the results, else the trial errors
-saying which metrics it did report. The trial's model is uploaded from this worker, named
+epoch through the trial's reporter or ``ray.tune.report`` itself — and the tune metric must be
+among the results, else the trial errors saying which metrics it did report. The trial's model is uploaded from this worker, named
 with the trial id, so it works on a multi-node cluster; only then is the trial's last result
 reported (a scheduler may stop the trial at that report).
 
@@ -129,7 +129,8 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
         action = spec.action_cls(params, runtime)
         data_path = _prepare(action, spec)
         run.log(f"trial {trial_id}: {', '.join(f'{k}={v!r}' for k, v in config.items())}")
-        value = action.execute(data_path, action.context.checkpoint)
+        with reporter.seeing_direct_reports():
+            value = action.execute(data_path, action.context.checkpoint)
         final = normalise_result(value, reporter.last, spec.metric)
         _upload(action, value, final, config, spec)
         # The last report comes after the upload: a scheduler may stop the trial at it.
