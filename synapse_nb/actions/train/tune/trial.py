@@ -3,9 +3,10 @@
 Runs inside the trial's Ray worker. Whatever the plugin returns is normalised — a dict of
 metrics, a single number (stored under the tune metric), or nothing when it reported each
 epoch through the trial's reporter or ``ray.tune.report`` itself — and the tune metric must be
-among the results, else the trial errors saying which metrics it did report. The trial's model is uploaded from this worker, named
-with the trial id, so it works on a multi-node cluster; only then is the trial's last result
-reported (a scheduler may stop the trial at that report).
+among the results, else the trial errors saying which metrics it did report. The trial's
+model is uploaded from this worker, named with the trial id, so it works on a multi-node
+cluster; only then is the trial's last result reported (a scheduler may stop the trial at
+that report).
 
 Example:
     >>> normalise_result(0.7, {}, "mAP50")
