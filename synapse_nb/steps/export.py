@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +103,8 @@ class ExportDatasetStep(BaseStep[Any]):
                 converted_classes.update(changed)
             raw.write_manifest()
             if cache:
-                raw = snapshot_raw(raw, context.work_dir / "dataset" / "raw")
+                # Others rewrite the project's cached folder: this run reads its own linked copy.
+                raw = raw.linked_copy(context.work_dir / "dataset" / "raw")
         if converted_classes:
             run.log(f"converted shapes of classes {sorted(converted_classes)} for {task_type}")
         by_id = {item.id: item for item in raw.items}
@@ -128,36 +128,6 @@ class ExportDatasetStep(BaseStep[Any]):
             "cached": cache,
         }
         return StepResult(data={"train_size": len(train_ids), "val_size": len(val_ids), "classes": classes})
-
-
-def snapshot_raw(raw: Any, dest: Path) -> Any:
-    """This run's own copy of a shared raw folder: hard links to its images (copies where
-    links can't be made) and its own manifest.
-
-    The project's cached raw folder is rewritten by every export of the project; a run that
-    converted or trained from it directly would see another run's split or classes if one
-    exported in between. The links cost no image bytes.
-
-    Example:
-        >>> snapshot_raw(RawDataset.read(shared_folder), work_dir / "raw").root  # doctest: +SKIP
-        PosixPath('/home/me/.synapse_nb/runs/task-7/raw')
-    """
-    from synapse_nb.formats._files import Linker
-    from synapse_nb.formats.raw import RawDataset
-
-    if dest.exists():
-        shutil.rmtree(dest)  # a retry in the same work folder
-    linker = Linker()
-    made: set[Path] = set()
-    for item in raw.items:
-        target = dest / item.image
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        linker.place(raw.root / item.image, target)
-    copy = RawDataset(meta=raw.meta, items=raw.items)
-    copy.write_manifest(dest)
-    return copy
 
 
 def _task(task_type: str) -> str:

@@ -302,7 +302,7 @@ class TrainRun:
         as the last attempt while that one is unconfirmed (new records queue behind it)."""
         with self._lock:
             held = self._held.get(kind)
-            if held is not None and queue and queue[0] is held[0] and len(queue) >= held[1]:
+            if held is not None and queue and queue[0] is held[0]:  # records only leave in _sent
                 count, key = held[1], held[2]
             else:
                 count, key = min(_MAX_BATCH, len(queue)), uuid.uuid4().hex
