@@ -10,12 +10,12 @@ STAMP := $(VENV)/.synapse_nb-installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip wheel setuptools 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip wheel setuptools
 	# torch + torchvision first, pinned to the builds on this machine's disk, so nothing
 	# later can make pip fetch a multi-GB CUDA build from the registry.
-	$(PY) -m pip install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "is ignored" || true
-	$(PY) -c "import synapse_nb, torch, torchvision, ultralytics, ray" 
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -c "import synapse_nb, torch, torchvision, ultralytics, ray"
 	touch $(STAMP)
 
 install: $(STAMP)
