@@ -5,6 +5,13 @@ training, validation, export or Ray start in this process (or in the agent and R
 processes it starts, which inherit the environment) reaches for the internet: no font
 download, no hub, no update or pip checks, no settings sync, no telemetry, no usage stats.
 
+What ``import synapse_nb`` sets in the user's own process is limited to ultralytics' and
+Ray's variables (:data:`KERNEL_VARIABLES`), which only change how those two libraries
+start. Variables that change other libraries a user may also run in the same kernel
+(Hugging Face, Weights & Biases, Comet, matplotlib's config folder) are set only in the
+processes synapse_nb starts and owns: the backend, the agent and its Ray workers
+(:func:`configure_service_environment`).
+
 Every variable is set with ``setdefault`` so a user can still override one explicitly.
 
 Example:
@@ -12,6 +19,8 @@ Example:
     >>> env = configure_environment()
     >>> env["YOLO_OFFLINE"]
     '1'
+    >>> "HF_HUB_OFFLINE" in env
+    False
 """
 
 from __future__ import annotations
@@ -51,10 +60,21 @@ def _install_fonts(config_dir: Path) -> None:
         os.replace(tmp, target_dir / name)
 
 
-def configure_environment() -> dict[str, str]:
-    """Set the environment so ultralytics, matplotlib and Ray stay offline and quiet.
+# Names of what ``import synapse_nb`` may set in a user's process; a test pins this list.
+KERNEL_VARIABLES = (
+    "YOLO_OFFLINE", "YOLO_AUTOINSTALL", "YOLO_CONFIG_DIR", "YOLO_VERBOSE",
+    "RAY_USAGE_STATS_ENABLED", "RAY_USAGE_STATS_PROMPT_ENABLED", "RAY_DISABLE_DOCKER_CPU_WARNING",
+    "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "RAY_AIR_NEW_OUTPUT", "RAY_TRAIN_V2_ENABLED",
+)
+# Set only in the backend, agent and worker processes (inherited by Ray's workers).
+SERVICE_VARIABLES = ("MPLCONFIGDIR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "WANDB_MODE", "COMET_MODE")
 
-    Returns the values now in effect (a copy), for logging and tests.
+
+def configure_environment() -> dict[str, str]:
+    """Set the environment so ultralytics and Ray stay offline and quiet in this process.
+
+    Only :data:`KERNEL_VARIABLES` are touched. Returns the values now in effect (a copy),
+    for logging and tests.
     """
     yolo_dir = sub_dir("ultralytics")
     defaults = {
@@ -65,7 +85,6 @@ def configure_environment() -> dict[str, str]:
         # ...and a settings file this project owns, not the one shared under the user's home.
         "YOLO_CONFIG_DIR": str(yolo_dir),
         "YOLO_VERBOSE": os.environ.get("YOLO_VERBOSE", "False"),
-        "MPLCONFIGDIR": str(sub_dir("matplotlib")),
         # Ray: no usage stats, no dashboard start-up noise.
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
@@ -73,6 +92,29 @@ def configure_environment() -> dict[str, str]:
         "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "0",
         "RAY_AIR_NEW_OUTPUT": "0",
         "RAY_TRAIN_V2_ENABLED": os.environ.get("RAY_TRAIN_V2_ENABLED", "0"),
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    _install_fonts(Path(os.environ["YOLO_CONFIG_DIR"]))
+    return {key: os.environ[key] for key in defaults}
+
+
+def configure_service_environment() -> dict[str, str]:
+    """Also keep other libraries offline: for the backend, agent and worker processes only.
+
+    A plugin running on an agent may reach for the Hugging Face hub or an experiment
+    tracker; in those processes nothing should leave the machine unasked. The user's own
+    kernel is left alone (see the module docstring). Returns the values now in effect.
+
+    Example:
+        >>> import os, subprocess, sys
+        >>> code = "from synapse_nb._offline import configure_service_environment as c; print(c()['WANDB_MODE'])"
+        >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+        'disabled'
+    """
+    values = configure_environment()
+    defaults = {
+        "MPLCONFIGDIR": str(sub_dir("matplotlib")),
         # Hugging Face / torch hub, in case a plugin reaches for them.
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
@@ -81,8 +123,7 @@ def configure_environment() -> dict[str, str]:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
-    _install_fonts(Path(os.environ["YOLO_CONFIG_DIR"]))
-    return {key: os.environ[key] for key in defaults}
+    return values | {key: os.environ[key] for key in defaults}
 
 
 def configure_ultralytics() -> None:

@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Start the agent with parsed arguments and serve until interrupted."""
+    from synapse_nb._offline import configure_service_environment
+
+    # Before ray.init(): the Ray workers this agent starts inherit its environment.
+    configure_service_environment()
     from synapse_nb.agent.agent import Agent, AgentConfig
     from synapse_nb.api import Api
 

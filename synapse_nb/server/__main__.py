@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from synapse_nb._home import home_dir
+from synapse_nb._offline import configure_service_environment
 from synapse_nb.server.config import ServerConfig
 from synapse_nb.server.runner import serve
 
@@ -43,6 +44,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Serve in the foreground with the parsed options; returns the exit code."""
+    configure_service_environment()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     serve(config_from_args(args), owner_pid=args.owner_pid, log_level=args.log_level)
     return 0
