@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from synapse_nb._offline import configure_ultralytics
 from synapse_nb.errors import InputError
 from synapse_nb.frameworks.ultralytics_yolo import hyperparameters as hp
+from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 from synapse_nb.frameworks.ultralytics_yolo.autolog import YoloEpochCallback, attach_epoch_callbacks
 
 logger = logging.getLogger(__name__)
@@ -106,16 +107,6 @@ def _check_inputs(data_yaml: Path, model: str | Path, run_dir: Path, resume: Pat
         )
 
 
-def _load_model(source: str) -> Any:
-    from ultralytics import YOLO
-
-    try:
-        return YOLO(source)
-    except FileNotFoundError as exc:
-        expected = "a model YAML ultralytics knows (e.g. 'yolo11n.yaml') or a .pt file"
-        raise InputError("model", expected, got=source, hint=str(exc)) from None
-
-
 def train_yolo(
     data_yaml: Path,
     model: str | Path,
@@ -148,7 +139,7 @@ def train_yolo(
     device = device or default_device()
     values = _amp_without_download(device, values)
 
-    yolo = _load_model(str(resume if resume is not None else model))
+    yolo = load_model(str(resume if resume is not None else model))
     attach_epoch_callbacks(yolo, callbacks)
     started = time.perf_counter()
     if resume is not None:
