@@ -46,6 +46,8 @@ def test_the_next_run_fine_tunes_from_pulled_weights(mirror: Mirror, built_pt: b
               api=api)
     task = api.task.list(project_id=project.id, limit=1).items[0]
     assert task.status == "finished"
+    # The experiment records the device training really ran on (no GPU here, or none asked).
+    assert task.result["experiment"]["device"] == "cpu"
     messages = [line.message for line in api.task.logs(task.id)]
     assert not [m for m in messages if "training from scratch" in m]
     assert "YOLO/yolov8n-det: fine-tuning from its pretrained weights" in messages

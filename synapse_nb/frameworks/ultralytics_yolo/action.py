@@ -179,7 +179,8 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         if self.runtime.tune_reporter is not None:
             callbacks.append(_ReportToTune(self.runtime.tune_reporter))
         output = train_yolo(Path(data_path), str(weights), hyper, run_dir, callbacks=callbacks, resume=resume,
-                            device=self.runtime.device)
+                            device=self.runtime.device,
+                            notify=lambda message: self.runtime.run.log(message, level="WARNING"))
         self._record_experiment(output, checkpoint, hyper)
         return output
 
@@ -195,6 +196,7 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         exp["model_name"] = self.model_info.name if self.model_info else (checkpoint or {}).get("model_name") or "yolo"
         exp["base_checkpoint"] = (checkpoint or {}).get("name")
         exp["training_duration"] = output.duration_s
+        exp["device"] = output.device
         exp["hyperparameters_yaml"] = yaml.safe_dump(hyper, sort_keys=False) if hyper else ""
         exp["train_results"] = output.results_dict
         args_file = output.save_dir / "args.yaml"
