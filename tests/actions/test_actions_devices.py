@@ -97,3 +97,40 @@ def test_the_amp_check_never_downloads_and_says_what_it_chose(tmp_path: Path) ->
     assert amp_without_download("cuda:0", {"amp": True}, tmp_path) == ({"amp": True}, None)
     assert amp_without_download("cpu", {}, Path("/nonexistent")) == ({}, None)
     assert amp_without_download("cuda:0", {"amp": False}, Path("/nonexistent")) == ({"amp": False}, None)
+
+
+_RAY_SCRIPT = """
+import json, os, sys, tempfile
+import ray
+from synapse_nb.actions.train.devices import task_devices
+from synapse_nb.agent.capabilities import tensorrt_on_cluster
+
+def plan(num_gpus):
+    p = task_devices(num_gpus, in_ray_worker=True)
+    return [p.device, os.environ.get("CUDA_VISIBLE_DEVICES"), p.summary()]
+
+temp = tempfile.mkdtemp(prefix="snbgpu", dir="/tmp")
+# Ray accepts declared GPUs on any machine: the scheduling and id assignment are Ray's own.
+ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
+out = {str(n): ray.get(ray.remote(num_gpus=n, num_cpus=0.1, max_calls=1)(plan).remote(n)) for n in (0, 0.5, 1, 2)}
+out["trt"] = list(tensorrt_on_cluster(ray.cluster_resources(), timeout=60))
+ray.shutdown()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_ray_workers_get_the_devices_of_what_ray_gave_them(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != CUDA_VISIBLE}
+    out = subprocess.run([sys.executable, "-c", _RAY_SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    import json
+
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["0"][:2] == ["cpu", ""]
+    assert got["0.5"][0] == "cuda:0" and got["0.5"][1] in ("0", "1") and "shared: 0.5" in got["0.5"][2]
+    assert got["1"][0] == "cuda:0" and got["1"][1] in ("0", "1")
+    assert got["2"][0] == "0,1" and sorted(got["2"][1].split(",")) == ["0", "1"]
+    # A GPU node answers for TensorRT itself: here its GPUs are declared, not real.
+    assert got["trt"][0] is False and got["trt"][1].startswith("TensorRT needs an NVIDIA GPU and the tensorrt package")
