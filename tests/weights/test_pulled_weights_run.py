@@ -79,3 +79,29 @@ def test_an_allowed_download_that_fails_still_trains_from_scratch(mirror: Mirror
     source, notice = resolve_weights(resolve_model("YOLO/yolo11m-det"), tmp_path)
     assert source == "yolo11m.yaml" and notice is not None
     assert "could not pull yolo11m.pt" in caplog.text and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_run_on_the_local_agent_fine_tunes_from_pulled_weights(mirror: Mirror, built_pt: bytes,
+                                                                 clean_weights: Path) -> None:
+    import synapse_nb as snb
+    from synapse_nb.demo import _weights_line
+
+    api = Api.from_env()
+    agent_id = api.agent.local(wait=180)
+    project = api.project.import_samples(num_images=16, image_size=64, name="pulled-weights-agent", seed=2,
+                                         progress=False)
+    assert "trains from scratch" in _weights_line("YOLO/yolov8n-det")
+    mirror.publish("yolov8n.pt", built_pt)
+    api.weights.pull("yolov8n-det", base_url=mirror.url)
+    assert "fine-tunes from it" in _weights_line("YOLO/yolov8n-det")
+
+    task = snb.TrainApi(api).run(agent_id, project.id, model="YOLO/yolov8n-det",
+                                 hyperparameters="epochs: 1\nimgsz: 64\nbatch: 8\nworkers: 0\nplots: false\n",
+                                 train_val_split=snb.RandomSplit(percent=75, split="train", seed=0), num_gpus=0)
+    task.wait(timeout=600, progress=False)
+    messages = list(task.logs()["message"])
+    assert not [m for m in messages if "training from scratch" in m]
+    assert "YOLO/yolov8n-det: fine-tuning from its pretrained weights" in messages
+    assert any(m.startswith(f"task {task.id}: ") and " on cpu in " in m for m in messages)
+    assert task.experiment.device == "cpu"
