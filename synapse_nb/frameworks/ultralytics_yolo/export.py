@@ -62,24 +62,29 @@ def export_onnx(weights: Path, imgsz: int, dest_dir: Path, opset: int | None = N
     imgsz = _check_imgsz(imgsz)
     if opset is not None and (isinstance(opset, bool) or not isinstance(opset, int) or opset < 7):
         raise InputError("opset", "an ONNX opset number (e.g. 17) or None for the default", got=opset)
+    kwargs: dict[str, Any] = {"format": "onnx", "imgsz": imgsz, "device": "cpu", "simplify": True}
+    if opset is not None:
+        kwargs["opset"] = opset
+    if half:
+        kwargs["quantize"] = 16
+    return _export_copy(source, dest_dir, ".onnx", "ONNX file", kwargs)
+
+
+def _export_copy(source: Path, dest_dir: Path, suffix: str, what: str, kwargs: dict[str, Any]) -> Path:
+    """Export a copy of ``source`` with ultralytics (``kwargs``), then rename it into ``dest_dir``."""
     configure_ultralytics()
     from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 
     dest_dir = Path(dest_dir).expanduser().resolve()
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / f"{source.stem}.onnx"
+    target = dest_dir / f"{source.stem}{suffix}"
     # Inside dest_dir so the final rename stays on one file system.
     with tempfile.TemporaryDirectory(prefix=".export-", dir=dest_dir) as tmp:
         copy = Path(tmp) / source.name
         shutil.copyfile(source, copy)
-        kwargs: dict[str, Any] = {"format": "onnx", "imgsz": imgsz, "device": "cpu", "simplify": True}
-        if opset is not None:
-            kwargs["opset"] = opset
-        if half:
-            kwargs["quantize"] = 16
         produced = load_model(str(copy)).export(**kwargs)
         if not produced or not Path(produced).is_file():
-            raise StepFailed("export", f"ultralytics produced no ONNX file for {source}")
+            raise StepFailed("export", f"ultralytics produced no {what} for {source}")
         os.replace(produced, target)
     return target
 
@@ -95,20 +100,8 @@ def export_tensorrt(weights: Path, imgsz: int, dest_dir: Path, device: str, half
     ok, reason = tensorrt_available()
     if not ok:
         raise StepFailed("export_model", reason)
-    configure_ultralytics()
-    from synapse_nb.frameworks.ultralytics_yolo._load import load_model
-
-    dest_dir = Path(dest_dir).expanduser().resolve()
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / f"{source.stem}.engine"
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=dest_dir) as tmp:
-        copy = Path(tmp) / source.name
-        shutil.copyfile(source, copy)
-        produced = load_model(str(copy)).export(format="engine", imgsz=imgsz, device=device, half=half)
-        if not produced or not Path(produced).is_file():
-            raise StepFailed("export", f"ultralytics produced no TensorRT engine for {source}")
-        os.replace(produced, target)
-    return target
+    kwargs: dict[str, Any] = {"format": "engine", "imgsz": imgsz, "device": device, "half": half}
+    return _export_copy(source, dest_dir, ".engine", "TensorRT engine", kwargs)
 
 
 class OutputParity(BaseModel):
