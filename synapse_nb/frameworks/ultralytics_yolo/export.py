@@ -195,8 +195,10 @@ def _torch_outputs(model: Any, batch: np.ndarray, device: Any = None) -> list[np
     with torch.inference_mode():
         tensor = torch.from_numpy(batch)
         result = model(tensor if device is None else tensor.to(device))
-    # Outside export mode the heads return (what ONNX returns, raw training-style dict).
-    exported = result[0] if isinstance(result, (list, tuple)) and isinstance(result[-1], dict) else result
+    # Outside export mode the heads return (what ONNX returns, raw training-style extras): a
+    # dict for YOLO heads, a tuple of decoder outputs for RT-DETR.
+    extras = isinstance(result, (list, tuple)) and len(result) == 2 and isinstance(result[-1], (dict, list, tuple))
+    exported = result[0] if extras else result
     return _flatten(exported)
 
 
@@ -218,6 +220,35 @@ def compare_arrays(reference: np.ndarray, produced: np.ndarray, atol: float, rto
     worst = float(diff.max(initial=0.0))
     scale = float(np.abs(reference[np.isfinite(reference)]).max(initial=0.0))
     return worst, scale, close
+
+
+def align_queries(reference: np.ndarray, produced: np.ndarray) -> np.ndarray:
+    """``produced``'s rows reordered to best match ``reference``'s, for set outputs (RT-DETR).
+
+    RT-DETR's decoder outputs a set of queries (``[1, queries, 4 + classes]``) picked by a
+    top-k over encoder scores: where scores tie, two runtimes may list the same queries in
+    another order. The rows are paired one to one by the assignment with the least total
+    difference (the Hungarian method), then compared as usual.
+
+    Example:
+        >>> ref = np.array([[[0.1, 0.9], [0.5, 0.2]]])
+        >>> align_queries(ref, ref[:, ::-1]).tolist() == ref.tolist()
+        True
+    """
+    if reference.ndim != 3 or reference.shape != produced.shape or reference.shape[0] != 1:
+        return produced
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.abs(reference[0][:, None, :] - produced[0][None, :, :]).max(axis=-1)
+    rows, cols = linear_sum_assignment(np.nan_to_num(cost, nan=np.inf, posinf=1e30))
+    aligned = produced.copy()
+    aligned[0, rows] = produced[0, cols]
+    return aligned
+
+
+def is_set_predictor(model: Any) -> bool:
+    """Whether a loaded ultralytics model outputs an unordered set of queries (RT-DETR)."""
+    return type(model).__name__ == "RTDETR"
 
 
 def onnx_parity(
@@ -257,7 +288,9 @@ def onnx_parity(
     expected = [d for d in model_input.shape[2:] if isinstance(d, int)]
     if expected and expected != [imgsz, imgsz]:
         raise InputError("imgsz", f"the size the ONNX model was exported at ({expected})", got=imgsz)
-    model = load_model(str(source)).model.float().eval()
+    loaded = load_model(str(source))
+    set_output = is_set_predictor(loaded)
+    model = loaded.model.float().eval()
     names = [out.name for out in session.get_outputs()]
 
     abs_diff = [0.0] * len(names)
@@ -272,6 +305,7 @@ def onnx_parity(
             raise StepFailed("onnx parity", f"PyTorch gives {len(reference)} outputs, ONNX {len(produced)} ({names})")
         for i, (ref, got) in enumerate(zip(reference, produced)):
             got = np.asarray(got, dtype=np.float32)
+            got = align_queries(ref, got) if set_output else got
             if ref.shape != got.shape:
                 raise StepFailed("onnx parity", f"output {names[i]}: PyTorch shape {ref.shape}, ONNX shape {got.shape}")
             worst, ref_scale, close = compare_arrays(ref, got, atol, rtol)

@@ -33,7 +33,9 @@ from synapse_nb.frameworks.ultralytics_yolo.export import (
     _flatten,
     _preprocess,
     _torch_outputs,
+    align_queries,
     compare_arrays,
+    is_set_predictor,
     sample_images,
 )
 
@@ -155,7 +157,9 @@ def export_parity(
 
     torch_device = torch.device("cuda", _cuda_index(device) or 0) if _cuda_index(device) is not None else torch.device("cpu")
     backend = AutoBackend(str(exported_path), device=torch_device, fp16=False, verbose=False)
-    model = load_model(str(source)).model.float().eval().to(torch_device)
+    loaded = load_model(str(source))
+    set_output = is_set_predictor(loaded)
+    model = loaded.model.float().eval().to(torch_device)
     abs_diff: list[float] = []
     scale: list[float] = []
     ok: list[bool] = []
@@ -173,6 +177,7 @@ def export_parity(
         for i, (ref, got) in enumerate(zip(reference, produced)):
             if ref.shape != got.shape:
                 raise StepFailed("export parity", f"output {i}: PyTorch shape {ref.shape}, export shape {got.shape}")
+            got = align_queries(ref, got) if set_output else got
             worst, ref_scale, close = compare_arrays(ref, got, atol, rtol)
             abs_diff[i], scale[i], ok[i] = max(abs_diff[i], worst), max(scale[i], ref_scale), ok[i] and close
     outputs = [OutputParity(name=f"output{i}", shape=shapes[i], max_abs_diff=abs_diff[i],
