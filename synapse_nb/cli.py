@@ -7,6 +7,7 @@ Commands::
     synapse-nb import coco IMAGES ANNOTATIONS [--name N]          import a COCO dataset as a project
     synapse-nb status                                             backend URL and record counts
     synapse-nb stop                                               stop this home's embedded backend
+    synapse-nb weights list | pull NAME... [--from URL]          pretrained weights on this machine
 
 Each command is a :class:`Command` (name, help, a function adding its options, a function
 running it); :func:`default_commands` lists them, and a part of the package that brings
@@ -138,6 +139,21 @@ def _stop(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- weights -----------------------------------------------------------------------------
+
+
+def _weights_arguments(parser: argparse.ArgumentParser) -> None:
+    from synapse_nb.weights import cli as weights_cli
+
+    weights_cli.add_arguments(parser)
+
+
+def _weights(args: argparse.Namespace) -> int:
+    from synapse_nb.weights import cli as weights_cli
+
+    return weights_cli.run(args)
+
+
 # -- assembly ----------------------------------------------------------------------------
 
 
@@ -148,6 +164,7 @@ def default_commands() -> list[Command]:
         Command("import", "import a YOLO or COCO dataset as a new project", _import_arguments, _import),
         Command("status", "show the backend's URL and its projects, agents and tasks", _no_arguments, _status),
         Command("stop", "stop this home's embedded backend (and its local agent)", _no_arguments, _stop),
+        Command("weights", "list pretrained weights, or pull them from a release or mirror", _weights_arguments, _weights),
     ]
     if importlib.util.find_spec("synapse_nb.agent.cli") is not None:
         from synapse_nb.agent import cli as agent_cli

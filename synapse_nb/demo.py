@@ -46,6 +46,26 @@ def _print_experiment(task: object) -> float:
     return float(metrics.get("map50", 0.0))
 
 
+def _weights_line(model: str) -> str:
+    """Whether the run fine-tunes from pretrained weights or trains from scratch, and how to change it.
+
+    Example:
+        >>> _weights_line("YOLO/yolo11n-det").startswith(("weights: pretrained", "weights: none here"))
+        True
+    """
+    from synapse_nb.frameworks import resolve_model
+    from synapse_nb.weights import downloads_allowed, status_of
+
+    info = resolve_model(model)
+    status = status_of(info.weights)
+    if status == "local":
+        return f"weights: pretrained {info.weights} here, the run fine-tunes from it"
+    if status == "pullable" and downloads_allowed():
+        return f"weights: none here; the run pulls {info.weights} first (SYNAPSE_NB_ALLOW_DOWNLOADS=1)"
+    hint = f" (`synapse-nb weights pull {info.name}` to fine-tune instead)" if status == "pullable" else ""
+    return f"weights: none here for {info.weights}, the run trains from scratch{hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; exit status 1 if the model learned nothing (mAP50 <= 0.3)."""
     parser = argparse.ArgumentParser(prog="python -m synapse_nb.demo", description=__doc__.splitlines()[0])
@@ -62,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     project = api.project.import_samples(num_images=args.images, image_size=128, name="shapes-demo")
     print(f"  sample project {project.id}: {project.item_count} images, classes {project.class_names()}")
     agent_id = api.agent.local()
+    print(f"  {_weights_line(args.model)}")
     hyperparameters = DEMO_HYPERPARAMETERS.replace("epochs: 30", f"epochs: {args.epochs}")
     task = snb.TrainApi(api).run(
         agent_id, project.id, model=args.model,

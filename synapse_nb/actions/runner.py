@@ -21,6 +21,7 @@ from synapse_nb._home import sub_dir
 from synapse_nb.actions.resolve import resolve_action_class
 from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.context import RuntimeContext
+from synapse_nb.actions.train.devices import task_devices
 from synapse_nb.actions.train.run import TrainRun
 from synapse_nb.errors import StepFailed
 from synapse_nb.schemas.task import TaskError, TaskRecord
@@ -80,22 +81,14 @@ def work_dir_for(record: TaskRecord, api: Any = None) -> Path:
     return sub_dir("runs", f"task-{root_id}")
 
 
-def default_device() -> str:
-    """'cuda:0' where a GPU is visible to this process, else 'cpu'."""
-    try:
-        import torch
-
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
-
-
 def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] | None = None,
-                 work_dir: Path | None = None) -> dict[str, Any]:
+                 work_dir: Path | None = None, in_ray_worker: bool = False) -> dict[str, Any]:
     """Run task ``task_id`` to the end and record its outcome; returns the result dict.
 
-    Errors are recorded on the task (status failed, the step and the traceback) and
-    re-raised, so the caller (the agent's Ray task) also sees them.
+    ``in_ray_worker``: the run trains on exactly the GPUs Ray gave this worker (none: the
+    CPU, with CUDA hidden); see :mod:`synapse_nb.actions.train.devices`. Errors are
+    recorded on the task (status failed, the step and the traceback) and re-raised, so the
+    caller (the agent's Ray task) also sees them.
     """
     record = api.task.get(task_id)
     run = TrainRun(api, task_id)
@@ -103,10 +96,13 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
     try:
         state = task_state(record)
         cls = action_cls or resolve_action_class(state, api)
+        # Before anything starts CUDA in this process: a CPU run must not see the GPUs.
+        # (A tuning driver only schedules trials, each on the GPUs Ray gives it: none here.)
+        plan = task_devices(0 if state.is_tune else state.num_gpus, in_ray_worker and not state.is_tune)
         runtime = RuntimeContext(task_id=task_id, api=api, run=run, work_dir=work_dir or work_dir_for(record, api),
-                                 state=state, device=default_device(), retry_of=record.retry_of)
+                                 state=state, device=plan.device, retry_of=record.retry_of)
         runtime.work_dir.mkdir(parents=True, exist_ok=True)
-        run.log(f"task {task_id}: {cls.__name__} on {runtime.device} in {runtime.work_dir}")
+        run.log(f"task {task_id}: {cls.__name__} on {plan.summary()} in {runtime.work_dir}")
         if state.is_tune:
             from synapse_nb.actions.train.tune import run_tune
 

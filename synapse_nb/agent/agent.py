@@ -69,11 +69,11 @@ class Agent:
 
     def start(self) -> int:
         """Start Ray and register; returns the agent id."""
+        from synapse_nb.agent.capabilities import tensorrt_on_cluster
         from synapse_nb.agent.ray_runtime import init_ray
-        from synapse_nb.frameworks.ultralytics_yolo import tensorrt_available
 
         self.resources = init_ray(self.config.ray_address, self.config.num_cpus, self.config.num_gpus)
-        trt_ok, trt_reason = tensorrt_available()
+        trt_ok, trt_reason = tensorrt_on_cluster(self.resources)
         self.resources.update({"tensorrt": trt_ok, "tensorrt_reason": trt_reason})
         agent = self.api.agent.register(
             self.config.name, self.resources, ray_address=self.config.ray_address,

@@ -21,4 +21,4 @@ def run_task_in_worker(url: str, token: str, task_id: int) -> dict[str, Any]:
     from synapse_nb.api import Api
 
     api = Api(url, token)
-    return execute_task(api, task_id)
+    return execute_task(api, task_id, in_ray_worker=True)

@@ -27,6 +27,7 @@ from synapse_nb.api.resources.projects import ProjectResource
 from synapse_nb.api.resources.tasks import TaskResource
 from synapse_nb.errors import InputError
 from synapse_nb.schemas.backend import ServerInfo
+from synapse_nb.weights import WeightsResource
 
 
 class Api:
@@ -75,6 +76,9 @@ class Api:
         self.agent = AgentResource(self._http, local_agent_starting=self._local_agent_starting)
         self.task = TaskResource(self._http)
         self.model = ModelResource(self._http)
+        # Pretrained weights are files of this machine (where a local agent finds them), not
+        # backend records: pulling needs no backend.
+        self.weights = WeightsResource()
 
     # -- construction ------------------------------------------------------------------
 

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from synapse_nb.benchmark.speed import SpeedSample
 
-Runtime = Literal["pytorch", "onnxruntime"]
-_SUFFIXES = {".pt": "pytorch", ".onnx": "onnxruntime"}
+Runtime = Literal["pytorch", "onnxruntime", "tensorrt"]
+_SUFFIXES = {".pt": "pytorch", ".onnx": "onnxruntime", ".engine": "tensorrt"}
 
 
 def check_model_path(model_or_path: Any, field: str = "model_or_path") -> None:
@@ -26,7 +26,7 @@ def check_model_path(model_or_path: Any, field: str = "model_or_path") -> None:
     if isinstance(model_or_path, (str, Path)):
         path = Path(model_or_path)
         if path.suffix.lower() not in _SUFFIXES:
-            raise InputError(field, "a .pt checkpoint or an .onnx export", got=str(path))
+            raise InputError(field, "a .pt checkpoint, an .onnx export or a TensorRT .engine", got=str(path))
         if not path.is_file():
             raise InputError(field, "an existing model file", got=str(path))
 
@@ -48,12 +48,14 @@ def load_yolo(model_or_path: Any, field: str = "model_or_path") -> Any:
         from synapse_nb._offline import configure_ultralytics
 
         configure_ultralytics()
-        from ultralytics import YOLO
+        import ultralytics  # noqa: F401  (a clear error when it is missing)
     except ModuleNotFoundError as exc:
         if exc.name != "ultralytics":
             raise
         raise MissingDependency("evaluating a YOLO model", "ultralytics") from exc
-    model = YOLO(str(model_or_path))
+    from synapse_nb.frameworks.ultralytics_yolo._load import load_model
+
+    model = load_model(str(model_or_path))
     if model.task == "classify":
         raise InputError(field, "a model that predicts boxes (detect, segment, pose or obb)", got=f"task={model.task}")
     return model

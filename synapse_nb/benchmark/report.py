@@ -25,7 +25,7 @@ from synapse_nb.benchmark.speed import SpeedReport
 
 __all__ = ["BenchmarkReport", "EvaluatedRuntime"]
 
-EvaluatedRuntime = Literal["pytorch", "onnx"]
+EvaluatedRuntime = Literal["pytorch", "onnx", "tensorrt"]
 
 
 def _now() -> dt.datetime:
@@ -37,7 +37,7 @@ class BenchmarkReport(BaseModel):
 
     model_name: str
     val_size: int = Field(ge=0, description="images in the val split the model was scored on")
-    evaluation: dict[EvaluatedRuntime, EvaluationReport] = Field(description="'pytorch' and, when exported, 'onnx'")
+    evaluation: dict[EvaluatedRuntime, EvaluationReport] = Field(description="'pytorch' and, when exported, 'onnx' and 'tensorrt'")
     speed: SpeedReport | None = None
     created: dt.datetime = Field(default_factory=_now)
 

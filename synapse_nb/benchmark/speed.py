@@ -30,7 +30,7 @@ from synapse_nb.errors import InputError
 
 __all__ = ["SpeedReport", "SpeedRow", "SpeedSample", "YoloPredictor", "speed_test", "yolo_predictor"]
 
-Runtime = Literal["pytorch", "onnxruntime"]
+Runtime = Literal["pytorch", "onnxruntime", "tensorrt"]
 
 
 class SpeedSample(BaseModel):
@@ -117,8 +117,8 @@ def speed_test(
     if not isinstance(runs, int) or isinstance(runs, bool) or runs < 1:
         raise InputError("runs", "an integer >= 1", got=runs)
     row_runtime = runtime or getattr(predict, "runtime", None) or "pytorch"
-    if row_runtime not in ("pytorch", "onnxruntime"):
-        raise InputError("runtime", "'pytorch' or 'onnxruntime'", got=row_runtime)
+    if row_runtime not in ("pytorch", "onnxruntime", "tensorrt"):
+        raise InputError("runtime", "'pytorch', 'onnxruntime' or 'tensorrt'", got=row_runtime)
     row_device = device or getattr(predict, "device", None) or "cpu"
     arrays = _load_images(images)
 

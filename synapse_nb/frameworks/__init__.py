@@ -94,7 +94,7 @@ def list_models(task_type: str | None = None) -> list[ModelInfo]:
 
     Example:
         >>> [m.name for m in list_models("instance segmentation")][:2]
-        ['yolov8n-seg', 'yolo11n-seg']
+        ['yolov8n-seg', 'yolov8s-seg']
     """
     return default_registry().list_models(task_type)
 

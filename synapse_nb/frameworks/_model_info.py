@@ -41,6 +41,11 @@ class ModelInfo(BaseModel):
     params_m: float = Field(gt=0)
     size_mb: float = Field(gt=0)
     description: str = ""
+    weights_status: Literal["local", "pullable", "scratch"] = Field(
+        default="scratch",
+        description="'local': pretrained weights here; 'pullable': can be pulled (synapse-nb weights pull); "
+                    "'scratch': trains from its config. As of the list_models() call that returned it.",
+    )
 
     @property
     def ref(self) -> str:

@@ -148,7 +148,8 @@ class FrameworkRegistry:
         raise InputError("framework", "a registered framework", got=name, hint=f"{hint}Registered: {', '.join(self.names())}")
 
     def list_models(self, task_type: str | None = None) -> list[ModelInfo]:
-        """Every model of every framework, optionally only those of one task type.
+        """Every model of every framework, optionally only those of one task type, each with
+        its ``weights_status`` as of now (pretrained weights here, pullable, or from scratch).
 
         Example:
             >>> models = FrameworkRegistry.discover().list_models("instance segmentation")
@@ -158,8 +159,11 @@ class FrameworkRegistry:
         known = {t for framework in self._frameworks.values() for t in framework.task_types}
         if task_type is not None and task_type not in known:
             raise InputError("task_type", f"one of {sorted(known)}", got=task_type)
+        from synapse_nb.weights import status_of, weights_dir
+
+        folder = weights_dir()
         return [
-            model
+            model.model_copy(update={"weights_status": status_of(model.weights, folder)})
             for framework in self._frameworks.values()
             for model in framework.models
             if task_type is None or model.task_type == task_type

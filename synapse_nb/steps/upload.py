@@ -116,7 +116,9 @@ def build_experiment_folder(context: Any, weights: Path | None) -> tuple[Path, d
         "train_val_split": split_record.get("split") if split_record else None,
         "evaluation_metrics": exp.get("evaluation_metrics") or {},
         "primary_metric": exp.get("primary_metric"),
-        "device": context.runtime_ctx.device,
+        # What training really ran on (the framework's word, e.g. ultralytics' trainer device),
+        # else the device the run was given.
+        "device": exp.get("device") or context.runtime_ctx.device,
         "training_duration": exp.get("training_duration"),
         "train_size": context.dataset.get("train_size"),
         "val_size": context.dataset.get("val_size"),

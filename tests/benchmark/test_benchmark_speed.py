@@ -105,7 +105,7 @@ def test_combined_report_holds_both_runtimes():
         ({"images": []}, "images"),
         ({"images": [Path("/nonexistent/x.png")]}, "images"),
         ({"images": [np.zeros((4, 4))]}, "images[0]"),
-        ({"runtime": "tensorrt"}, "runtime"),
+        ({"runtime": "openvino"}, "runtime"),
     ],
 )
 def test_bad_input_is_refused_before_any_call(kwargs, field):

@@ -23,9 +23,8 @@ from synapse_nb.frameworks.ultralytics_yolo import framework as yolo
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_YOLO = [
-    "yolov8n-det", "yolov8s-det", "yolo11n-det", "yolo11s-det",
-    "yolo26n-det", "yolo26s-det", "yolov8n-seg", "yolo11n-seg",
-]
+    f"{family}{size}-{task}" for family in ("yolov8", "yolo11", "yolo26") for task in ("det", "seg") for size in "nsmlx"
+] + ["rtdetr-l-det", "rtdetr-x-det"]
 
 
 def toy_framework(name: str = "Toy") -> Framework:
@@ -43,8 +42,8 @@ def test_a_user_picks_a_model_in_any_case() -> None:
 
 def test_the_builtin_framework_lists_every_model() -> None:
     assert [m.name for m in frameworks.get_framework("YOLO").models] == ALL_YOLO
-    assert [m.name for m in frameworks.list_models("instance segmentation")] == ["yolov8n-seg", "yolo11n-seg"]
-    assert len(frameworks.list_models("object detection")) == 6
+    assert [m.name for m in frameworks.list_models("instance segmentation")] == [n for n in ALL_YOLO if n.endswith("-seg")]
+    assert len(frameworks.list_models("object detection")) == 17
     assert frameworks.get_framework("yolo").train_action == "synapse_nb.frameworks.ultralytics_yolo.action:YoloTrainAction"
     assert frameworks.get_framework("yolo").default_model == "yolo11n-det"
 

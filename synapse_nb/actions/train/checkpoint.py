@@ -88,5 +88,7 @@ def _base_model(context: Any, reference: str) -> dict[str, Any]:
         weights, notice = materialize(info, dest)
     if notice:
         context.run.log(notice, level="WARNING")
+    else:
+        context.run.log(f"{info.ref}: fine-tuning from its pretrained weights")
     return {"path": dest, "weights": Path(weights), "category": "base", "id": None, "name": info.name,
             "framework": info.framework, "model_name": info.name, "notice": notice}

@@ -179,7 +179,8 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         if self.runtime.tune_reporter is not None:
             callbacks.append(_ReportToTune(self.runtime.tune_reporter))
         output = train_yolo(Path(data_path), str(weights), hyper, run_dir, callbacks=callbacks, resume=resume,
-                            device=self.runtime.device)
+                            device=self.runtime.device,
+                            notify=lambda message: self.runtime.run.log(message, level="WARNING"))
         self._record_experiment(output, checkpoint, hyper)
         return output
 
@@ -195,6 +196,7 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         exp["model_name"] = self.model_info.name if self.model_info else (checkpoint or {}).get("model_name") or "yolo"
         exp["base_checkpoint"] = (checkpoint or {}).get("name")
         exp["training_duration"] = output.duration_s
+        exp["device"] = output.device
         exp["hyperparameters_yaml"] = yaml.safe_dump(hyper, sort_keys=False) if hyper else ""
         exp["train_results"] = output.results_dict
         args_file = output.save_dir / "args.yaml"
@@ -207,6 +209,8 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
 
     def export_model(self, context: Any, formats: list[str]) -> dict[str, Path]:
         from synapse_nb.frameworks.ultralytics_yolo import export_onnx, onnx_parity, tensorrt_available
+        from synapse_nb.frameworks.ultralytics_yolo.export import export_tensorrt
+        from synapse_nb.frameworks.ultralytics_yolo.runtimes import export_parity
 
         weights = Path(context.model_path)
         imgsz = int(context.experiment.get("imgsz", 640))
@@ -224,9 +228,15 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
             ok, reason = tensorrt_available()
             if not ok:
                 raise StepFailed("export_model", reason)
-            from ultralytics import YOLO
-
-            exported["tensorrt"] = Path(YOLO(str(weights)).export(format="engine", imgsz=imgsz, device=context.runtime_ctx.device))
+            device = context.runtime_ctx.device if context.runtime_ctx.device != "cpu" else "cuda:0"
+            engine = export_tensorrt(weights, imgsz, dest, device=device.split(",")[0])
+            # TensorRT picks TF32/fp16 kernels: held to 1 % where ONNX (fp32) is held to 0.1 %.
+            parity = export_parity(weights, engine, imgsz, device=device.split(",")[0], atol=1e-2, rtol=1e-2)
+            context.run.log(f"TensorRT engine checked against PyTorch: {parity.summary()}")
+            if not parity.passed:
+                raise StepFailed("export_model", f"the TensorRT engine's outputs differ from PyTorch's: {parity.summary()}")
+            context.experiment["tensorrt_parity"] = parity.model_dump(mode="json")
+            exported["tensorrt"] = engine
         return exported
 
     # -- benchmark ---------------------------------------------------------------------------------
@@ -251,9 +261,10 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         imgsz = int(context.experiment.get("imgsz", 640))
         device = context.runtime_ctx.device
         models = {"pytorch": Path(context.model_path)}
-        onnx = (context.experiment.get("export_files") or {}).get("onnx")
-        if onnx:
-            models["onnx"] = Path(onnx)
+        exports = context.experiment.get("export_files") or {}
+        for runtime_name in ("onnx", "tensorrt"):  # each export is scored and timed beside PyTorch
+            if exports.get(runtime_name):
+                models[runtime_name] = Path(exports[runtime_name])
         evaluation = {}
         for runtime_name, model in models.items():
             detections = predict_coco(model, gt_path, images_dir, imgsz, class_names=classes, device=device)

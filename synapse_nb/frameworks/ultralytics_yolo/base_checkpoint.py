@@ -33,9 +33,9 @@ def materialize_base_checkpoint(model: ModelInfo, dest: Path) -> tuple[Path, str
         shutil.copy2(source, tmp)
     else:
         configure_ultralytics()
-        from ultralytics import YOLO
+        from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 
-        YOLO(source).save(tmp)
+        load_model(source).save(tmp)
     os.replace(tmp, target)
     marker.write_text(source)
     if notice:

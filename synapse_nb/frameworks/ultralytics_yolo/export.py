@@ -1,4 +1,4 @@
-"""ONNX export of trained YOLO weights, its parity check, and TensorRT availability.
+"""ONNX and TensorRT export of trained YOLO weights, the ONNX parity check, TensorRT availability.
 
 :func:`export_onnx` writes ``<dest_dir>/<weights stem>.onnx`` (temp name, then rename) and
 never installs anything. :func:`onnx_parity` runs the PyTorch model and onnxruntime on the
@@ -62,26 +62,46 @@ def export_onnx(weights: Path, imgsz: int, dest_dir: Path, opset: int | None = N
     imgsz = _check_imgsz(imgsz)
     if opset is not None and (isinstance(opset, bool) or not isinstance(opset, int) or opset < 7):
         raise InputError("opset", "an ONNX opset number (e.g. 17) or None for the default", got=opset)
+    kwargs: dict[str, Any] = {"format": "onnx", "imgsz": imgsz, "device": "cpu", "simplify": True}
+    if opset is not None:
+        kwargs["opset"] = opset
+    if half:
+        kwargs["quantize"] = 16
+    return _export_copy(source, dest_dir, ".onnx", "ONNX file", kwargs)
+
+
+def _export_copy(source: Path, dest_dir: Path, suffix: str, what: str, kwargs: dict[str, Any]) -> Path:
+    """Export a copy of ``source`` with ultralytics (``kwargs``), then rename it into ``dest_dir``."""
     configure_ultralytics()
-    from ultralytics import YOLO
+    from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 
     dest_dir = Path(dest_dir).expanduser().resolve()
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / f"{source.stem}.onnx"
+    target = dest_dir / f"{source.stem}{suffix}"
     # Inside dest_dir so the final rename stays on one file system.
     with tempfile.TemporaryDirectory(prefix=".export-", dir=dest_dir) as tmp:
         copy = Path(tmp) / source.name
         shutil.copyfile(source, copy)
-        kwargs: dict[str, Any] = {"format": "onnx", "imgsz": imgsz, "device": "cpu", "simplify": True}
-        if opset is not None:
-            kwargs["opset"] = opset
-        if half:
-            kwargs["quantize"] = 16
-        produced = YOLO(str(copy)).export(**kwargs)
+        produced = load_model(str(copy)).export(**kwargs)
         if not produced or not Path(produced).is_file():
-            raise StepFailed("export", f"ultralytics produced no ONNX file for {source}")
+            raise StepFailed("export", f"ultralytics produced no {what} for {source}")
         os.replace(produced, target)
     return target
+
+
+def export_tensorrt(weights: Path, imgsz: int, dest_dir: Path, device: str, half: bool = False) -> Path:
+    """Build a TensorRT engine of ``weights`` on the GPU ``device``; returns ``<dest_dir>/<stem>.engine``.
+
+    Needs an NVIDIA GPU and the ``tensorrt`` package (``synapse_nb[gpu]``); see
+    :func:`tensorrt_available`. Like :func:`export_onnx`, it works on a copy of the weights.
+    """
+    source = _check_weights(weights)
+    imgsz = _check_imgsz(imgsz)
+    ok, reason = tensorrt_available()
+    if not ok:
+        raise StepFailed("export_model", reason)
+    kwargs: dict[str, Any] = {"format": "engine", "imgsz": imgsz, "device": device, "half": half}
+    return _export_copy(source, dest_dir, ".engine", "TensorRT engine", kwargs)
 
 
 class OutputParity(BaseModel):
@@ -102,7 +122,7 @@ class ParityReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     weights: Path
-    onnx_path: Path
+    onnx_path: Path = Field(description="the exported file checked (.onnx, or .engine for TensorRT)")
     images: int = Field(ge=1)
     imgsz: int
     atol: float
@@ -111,6 +131,9 @@ class ParityReport(BaseModel):
     max_abs_diff: float
     max_rel_diff: float
     passed: bool
+    runtime: str = Field(default="onnxruntime", description="what ran the export: 'onnxruntime' or 'tensorrt'")
+    provider: str | None = Field(default=None, description="the execution provider the export actually ran on")
+    device: str = "cpu"
 
     def summary(self) -> str:
         """One line for a log: the verdict, the largest differences, what was compared.
@@ -123,8 +146,9 @@ class ParityReport(BaseModel):
         """
         verdict = "passed" if self.passed else "FAILED"
         outputs = ", ".join(f"{o.name} {o.shape}" for o in self.outputs)
+        ran_on = f", {self.provider}" if self.provider else ""
         return (f"{verdict}: max abs diff {self.max_abs_diff:.3g}, max rel diff {self.max_rel_diff:.3g} "
-                f"on {self.images} images of {self.imgsz} px ({outputs})")
+                f"on {self.images} images of {self.imgsz} px ({outputs}{ran_on})")
 
 
 def sample_images(count: int = 3, seed: int = 0) -> list[np.ndarray]:
@@ -165,13 +189,16 @@ def _flatten(output: Any) -> list[np.ndarray]:
     return [output.detach().cpu().float().numpy()]
 
 
-def _torch_outputs(model: Any, batch: np.ndarray) -> list[np.ndarray]:
+def _torch_outputs(model: Any, batch: np.ndarray, device: Any = None) -> list[np.ndarray]:
     import torch
 
     with torch.inference_mode():
-        result = model(torch.from_numpy(batch))
-    # Outside export mode the heads return (what ONNX returns, raw training-style dict).
-    exported = result[0] if isinstance(result, (list, tuple)) and isinstance(result[-1], dict) else result
+        tensor = torch.from_numpy(batch)
+        result = model(tensor if device is None else tensor.to(device))
+    # Outside export mode the heads return (what ONNX returns, raw training-style extras): a
+    # dict for YOLO heads, a tuple of decoder outputs for RT-DETR.
+    extras = isinstance(result, (list, tuple)) and len(result) == 2 and isinstance(result[-1], (dict, list, tuple))
+    exported = result[0] if extras else result
     return _flatten(exported)
 
 
@@ -193,6 +220,35 @@ def compare_arrays(reference: np.ndarray, produced: np.ndarray, atol: float, rto
     worst = float(diff.max(initial=0.0))
     scale = float(np.abs(reference[np.isfinite(reference)]).max(initial=0.0))
     return worst, scale, close
+
+
+def align_queries(reference: np.ndarray, produced: np.ndarray) -> np.ndarray:
+    """``produced``'s rows reordered to best match ``reference``'s, for set outputs (RT-DETR).
+
+    RT-DETR's decoder outputs a set of queries (``[1, queries, 4 + classes]``) picked by a
+    top-k over encoder scores: where scores tie, two runtimes may list the same queries in
+    another order. The rows are paired one to one by the assignment with the least total
+    difference (the Hungarian method), then compared as usual.
+
+    Example:
+        >>> ref = np.array([[[0.1, 0.9], [0.5, 0.2]]])
+        >>> align_queries(ref, ref[:, ::-1]).tolist() == ref.tolist()
+        True
+    """
+    if reference.ndim != 3 or reference.shape != produced.shape or reference.shape[0] != 1:
+        return produced
+    from scipy.optimize import linear_sum_assignment
+
+    cost = np.abs(reference[0][:, None, :] - produced[0][None, :, :]).max(axis=-1)
+    rows, cols = linear_sum_assignment(np.nan_to_num(cost, nan=np.inf, posinf=1e30))
+    aligned = produced.copy()
+    aligned[0, rows] = produced[0, cols]
+    return aligned
+
+
+def is_set_predictor(model: Any) -> bool:
+    """Whether a loaded ultralytics model outputs an unordered set of queries (RT-DETR)."""
+    return type(model).__name__ == "RTDETR"
 
 
 def onnx_parity(
@@ -223,14 +279,18 @@ def onnx_parity(
         raise InputError("images", "at least one image", got=[])
     configure_ultralytics()
     import onnxruntime
-    from ultralytics import YOLO
+
+    from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    provider = str(session.get_providers()[0])
     model_input = session.get_inputs()[0]
     expected = [d for d in model_input.shape[2:] if isinstance(d, int)]
     if expected and expected != [imgsz, imgsz]:
         raise InputError("imgsz", f"the size the ONNX model was exported at ({expected})", got=imgsz)
-    model = YOLO(str(source)).model.float().eval()
+    loaded = load_model(str(source))
+    set_output = is_set_predictor(loaded)
+    model = loaded.model.float().eval()
     names = [out.name for out in session.get_outputs()]
 
     abs_diff = [0.0] * len(names)
@@ -245,6 +305,7 @@ def onnx_parity(
             raise StepFailed("onnx parity", f"PyTorch gives {len(reference)} outputs, ONNX {len(produced)} ({names})")
         for i, (ref, got) in enumerate(zip(reference, produced)):
             got = np.asarray(got, dtype=np.float32)
+            got = align_queries(ref, got) if set_output else got
             if ref.shape != got.shape:
                 raise StepFailed("onnx parity", f"output {names[i]}: PyTorch shape {ref.shape}, ONNX shape {got.shape}")
             worst, ref_scale, close = compare_arrays(ref, got, atol, rtol)
@@ -273,6 +334,7 @@ def onnx_parity(
         max_abs_diff=max(o.max_abs_diff for o in outputs),
         max_rel_diff=max(o.max_rel_diff for o in outputs),
         passed=all(o.passed for o in outputs),
+        provider=provider,
     )
     if not report.passed:
         logger.warning("ONNX parity failed for %s: max abs diff %.3g", onnx_path, report.max_abs_diff)

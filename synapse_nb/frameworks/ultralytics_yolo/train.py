@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from synapse_nb._offline import configure_ultralytics
 from synapse_nb.errors import InputError
 from synapse_nb.frameworks.ultralytics_yolo import hyperparameters as hp
+from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 from synapse_nb.frameworks.ultralytics_yolo.autolog import YoloEpochCallback, attach_epoch_callbacks
 
 logger = logging.getLogger(__name__)
 
 # ultralytics' AMP self-check loads this file from its weights folder and downloads it when
-# missing; without it we pick an AMP mode that skips the check (see _amp_without_download).
+# missing; without it we pick an AMP mode that skips the check (see amp_without_download).
 _AMP_CHECK_WEIGHTS = "yolo26n.pt"
 
 
@@ -61,27 +62,42 @@ def _is_cuda(device: str) -> bool:
     return text.startswith("cuda") or text.replace(",", "").isdigit()
 
 
-def _amp_without_download(device: str, values: dict[str, Any]) -> dict[str, Any]:
+def amp_without_download(device: str, values: dict[str, Any], weights_dir: Path | None = None,
+                         bf16_supported: bool | None = None) -> tuple[dict[str, Any], str | None]:
     """Keep ultralytics' AMP check from downloading its reference weights on a GPU.
 
-    The check only runs for ``amp`` True/'fp16' on CUDA and needs ``yolo26n.pt`` in
-    ultralytics' weights folder. Without that file we train with bf16 autocast (no check)
-    where the GPU supports it, else in fp32, and say so.
+    The check runs for ``amp`` True/'fp16' on CUDA and loads ``yolo26n.pt`` from
+    ultralytics' weights folder (``weights_dir``, default ultralytics' ``WEIGHTS_DIR``, which
+    this toolkit points at ``$SYNAPSE_NB_HOME/weights``), downloading it when missing: offline
+    that waits on the network, then leaves AMP on unchecked. With the file there (``synapse-nb
+    weights pull yolo26n-det``) the check runs as ultralytics intends. Without it, ``amp`` is
+    passed explicitly, which ultralytics does not check: bf16 autocast where the GPU supports
+    it, else fp32. Returns the values and a notice saying what was decided (None: nothing to say).
+
+    Example:
+        >>> amp_without_download("cuda:0", {"epochs": 1}, Path("/nonexistent"), bf16_supported=True)[1]
+        "amp=True: ultralytics' AMP check would download yolo26n.pt (not in /nonexistent); training with amp='bf16' instead (run `synapse-nb weights pull yolo26n-det` to let the check run)"
+        >>> amp_without_download("cpu", {"amp": True})
+        ({'amp': True}, None)
     """
     amp = values.get("amp", True)
     if not _is_cuda(device) or amp in (False, "fp32", "bf16"):
-        return values
-    import torch
-    from ultralytics.utils import WEIGHTS_DIR
+        return values, None
+    if weights_dir is None:
+        from ultralytics.utils import WEIGHTS_DIR
 
-    if (Path(WEIGHTS_DIR) / _AMP_CHECK_WEIGHTS).is_file():
-        return values
-    chosen: str | bool = "bf16" if torch.cuda.is_bf16_supported() else False
-    logger.warning(
-        "amp=%r: ultralytics' AMP check would download %s (not in %s); training with amp=%r instead",
-        amp, _AMP_CHECK_WEIGHTS, WEIGHTS_DIR, chosen,
-    )
-    return {**values, "amp": chosen}
+        weights_dir = Path(WEIGHTS_DIR)
+    if (Path(weights_dir) / _AMP_CHECK_WEIGHTS).is_file():
+        return values, None
+    if bf16_supported is None:
+        import torch
+
+        bf16_supported = bool(torch.cuda.is_bf16_supported())
+    chosen: str | bool = "bf16" if bf16_supported else False
+    notice = (f"amp={amp!r}: ultralytics' AMP check would download {_AMP_CHECK_WEIGHTS} (not in {weights_dir}); "
+              f"training with amp={chosen!r} instead (run `synapse-nb weights pull yolo26n-det` to let the check run)")
+    logger.warning(notice)
+    return {**values, "amp": chosen}, notice
 
 
 def _check_inputs(data_yaml: Path, model: str | Path, run_dir: Path, resume: Path | None) -> None:
@@ -106,16 +122,6 @@ def _check_inputs(data_yaml: Path, model: str | Path, run_dir: Path, resume: Pat
         )
 
 
-def _load_model(source: str) -> Any:
-    from ultralytics import YOLO
-
-    try:
-        return YOLO(source)
-    except FileNotFoundError as exc:
-        expected = "a model YAML ultralytics knows (e.g. 'yolo11n.yaml') or a .pt file"
-        raise InputError("model", expected, got=source, hint=str(exc)) from None
-
-
 def train_yolo(
     data_yaml: Path,
     model: str | Path,
@@ -124,6 +130,7 @@ def train_yolo(
     callbacks: Sequence[YoloEpochCallback] = (),
     resume: Path | None = None,
     device: str | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> TrainOutput:
     """Train ``model`` (a YAML name or ``.pt``) on ``data_yaml``; write the run into ``run_dir``.
 
@@ -131,7 +138,9 @@ def train_yolo(
     :class:`InputError` names a bad key before anything runs). ``callbacks`` are called once
     per epoch (see :mod:`.autolog`). ``resume=<last.pt>`` continues an interrupted run from
     its next epoch with the checkpoint's own settings (``hyperparameters`` and ``model`` are
-    then ignored, as ultralytics does). ``device`` defaults to :func:`default_device`.
+    then ignored, as ultralytics does). ``device`` defaults to :func:`default_device`; several
+    GPUs (``"0,1"``) train with ultralytics' DDP, in subprocesses where ``callbacks`` do not
+    run. ``notify`` receives notices for the run's log (e.g. how AMP was set).
 
     Example:
         >>> out = train_yolo(Path("dataset.yaml").resolve(), "yolov8n.yaml",
@@ -146,9 +155,17 @@ def train_yolo(
     values = hp.validate(dict(hyperparameters)) if resume is None else {}
     configure_ultralytics()
     device = device or default_device()
-    values = _amp_without_download(device, values)
+    values, amp_notice = amp_without_download(device, values)
+    if amp_notice and notify is not None:
+        notify(amp_notice)
+    if "," in device and callbacks:
+        ddp_notice = (f"training on GPUs {device} with DDP: ultralytics runs it in subprocesses, where the "
+                      "per-epoch callbacks do not run; the final metrics are recorded at the end")
+        logger.warning(ddp_notice)
+        if notify is not None:
+            notify(ddp_notice)
 
-    yolo = _load_model(str(resume if resume is not None else model))
+    yolo = load_model(str(resume if resume is not None else model))
     attach_epoch_callbacks(yolo, callbacks)
     started = time.perf_counter()
     if resume is not None:
@@ -174,6 +191,6 @@ def train_yolo(
         epochs_completed=int(trainer.epoch) + 1,
         results_dict=results,
         duration_s=duration,
-        device=str(trainer.device),
+        device=str(trainer.device) if "," not in device else f"{device} (DDP over {len(device.split(','))} GPUs)",
         task=str(yolo.task),
     )

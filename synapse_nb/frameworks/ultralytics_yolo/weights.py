@@ -1,8 +1,10 @@
 """Which file a YOLO training starts from: local weights, a checkpoint, or the architecture config.
 
-Nothing is ever downloaded. A model's ``.pt`` is used when it lies in the weights folder
-(``$SYNAPSE_NB_HOME/weights`` by default); otherwise training starts from scratch from the
-architecture YAML, with a notice saying so.
+Offline by default. A model's ``.pt`` is used when it lies in the weights folder
+(``$SYNAPSE_NB_HOME/weights`` by default: placed there by hand or by ``synapse-nb weights
+pull``); with ``SYNAPSE_NB_ALLOW_DOWNLOADS=1`` a missing released file is pulled first (see
+:mod:`synapse_nb.weights`). Otherwise training starts from scratch from the architecture
+YAML, with a notice saying so.
 
 Example:
     >>> from synapse_nb.frameworks import resolve_model
@@ -48,8 +50,24 @@ def resolve_weights(model: ModelInfo | str | Path, weights_dir: Path | None = No
         return str(path.resolve()), None
     folder = Path(weights_dir) if weights_dir is not None else default_weights_dir()
     local = folder / model.weights
+    if not local.is_file():
+        _pull_if_allowed(model, folder)
     if local.is_file():
         return str(local.resolve()), None
     notice = f"no local weights for {model.weights}: training from scratch from {model.config}"
-    logger.info("%s (place %s in %s to fine-tune from it)", notice, model.weights, folder)
+    logger.info("%s (run `synapse-nb weights pull %s` or place %s in %s to fine-tune from it)",
+                notice, model.name, model.weights, folder)
     return model.config, notice
+
+
+def _pull_if_allowed(model: ModelInfo, folder: Path) -> None:
+    """With ``SYNAPSE_NB_ALLOW_DOWNLOADS=1``, pull a released file the run is missing."""
+    from synapse_nb.weights import WeightsDownloadError, downloads_allowed, pull, status_of
+
+    if not downloads_allowed() or status_of(model.weights, folder) != "pullable":
+        return
+    try:
+        pull(model.weights, dest=folder)
+    except (WeightsDownloadError, InputError) as exc:
+        # The run still trains (from scratch, with the notice); the reason is in the log.
+        logger.warning("could not pull %s: %s", model.weights, exc)

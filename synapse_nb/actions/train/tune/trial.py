@@ -44,15 +44,16 @@ def normalise_result(value: Any, reported: dict[str, float], metric: str) -> dic
     return result
 
 
-def trial_device() -> str:
-    """The device of this trial: a GPU only when Ray gave the trial one.
+def trial_device(num_gpus: float | None = None) -> str:
+    """The device of this trial: exactly the GPUs Ray gave it (a fraction shares one), else
+    the CPU with CUDA hidden.
 
     Asking Ray rather than torch keeps a CPU trial off a GPU it did not reserve (another
     trial may hold it) and spares plugins that never use torch its import.
     """
-    import ray
+    from synapse_nb.actions.train.devices import task_devices
 
-    return "cuda:0" if ray.get_gpu_ids() else "cpu"
+    return task_devices(num_gpus, in_ray_worker=True).device
 
 
 def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any, Any, Any]:
@@ -64,8 +65,9 @@ def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any
     api = Api(spec.url, spec.token)
     run = TrainRun(api, spec.task_id, trial_id=trial_id)
     reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints, metric=spec.metric)
+    state = TrainState.model_validate_json(spec.state_json)
     runtime = RuntimeContext(task_id=spec.task_id, api=api, run=run, work_dir=trial_dir,
-                             state=TrainState.model_validate_json(spec.state_json), device=trial_device(),
+                             state=state, device=trial_device(state.num_gpus),
                              trial_id=trial_id, tune_reporter=reporter)
     return api, run, runtime
 
