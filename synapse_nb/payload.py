@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 _KNOWN = {
     "name", "dataset", "project_id", "checkpoint", "is_tune", "hyperparameter", "hyperparameters",
     "tune_config", "num_cpus", "num_gpus", "model", "plugin", "data_path", "classes", "train_val_split",
-    "splits", "agent_id",
+    "splits", "agent_id", "dataset_id",
 }
 
 
@@ -55,6 +55,14 @@ class TrainActionParams(BaseModel):
     plugin: str | None = None
     classes: list[str] | None = None
     train_val_split: TrainValSplit | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dataset_id(cls, data: Any) -> Any:
+        # The Synapse SDK's get_dataset() reads `dataset_id`: the same project id as `dataset`.
+        if isinstance(data, dict) and data.get("dataset") is None and data.get("dataset_id") is not None:
+            return {**data, "dataset": data["dataset_id"]}
+        return data
 
     @model_validator(mode="after")
     def _mode_fields(self) -> TrainActionParams:
