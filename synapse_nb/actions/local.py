@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synapse_nb.actions.local_result import local_result
 from synapse_nb.actions.resolve import as_action_class
 from synapse_nb.schemas.task import TaskCreate
 
@@ -22,8 +23,9 @@ def run_local(action: Any, params: dict[str, Any], api: Any = None) -> Any:
 
     ``params`` are the action's params as in a Synapse payload (``dataset`` = project id,
     ``hyperparameter``, ``checkpoint``, plugin fields...). Returns the action's result: the
-    ``result_model`` instance when the action declares one, else execute()'s value. The
-    task (``api.task.get(...)``) holds progress, logs, metrics and the model.
+    ``result_model`` instance when the action declares one, else execute()'s dict (empty
+    when it returned nothing); either also tells ``.model_id`` (the registered model, None
+    if none), ``.task_id`` and ``.task`` (the handle: progress, logs, metrics, dashboard).
     """
     from synapse_nb.actions.runner import execute_task
 
@@ -41,5 +43,5 @@ def run_local(action: Any, params: dict[str, Any], api: Any = None) -> Any:
     result = execute_task(api, record.id, action_cls=action_cls)
     run_result = result.get("result")
     if action_cls.result_model is not None and isinstance(run_result, dict):
-        return action_cls.result_model.model_validate(run_result)
-    return run_result
+        run_result = action_cls.result_model.model_validate(run_result)
+    return local_result(run_result, result.get("model_id"), record.id, api.task.get(record.id))

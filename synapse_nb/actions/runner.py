@@ -73,7 +73,7 @@ def work_dir_for(record: TaskRecord, api: Any = None) -> Path:
     seen = {record.id}
     while api is not None and root_id not in seen:
         seen.add(root_id)
-        parent = api.task.get(root_id).retry_of
+        parent = api.task.record(root_id).retry_of
         if parent is None:
             break
         root_id = parent
@@ -97,7 +97,7 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
     Errors are recorded on the task (status failed, the step and the traceback) and
     re-raised, so the caller (the agent's Ray task) also sees them.
     """
-    record = api.task.get(task_id)
+    record = api.task.record(task_id)
     run = TrainRun(api, task_id)
     step: str | None = None
     try:

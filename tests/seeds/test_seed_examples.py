@@ -107,7 +107,7 @@ def test_create_model_example(api: Api, project: Project, tmp_path: Path, monkey
 
 def test_get_checkpoint_example(api: Api, project: Project) -> None:
     action = method_action("base_train_action_get_checkpoint", BaseTrainParams)
-    assert run_local(action, {"dataset": project.id, "checkpoint": "YOLO/yolov8n-det"}, api=api) is None
+    assert run_local(action, {"dataset": project.id, "checkpoint": "YOLO/yolov8n-det"}, api=api) == {}, "it returns nothing"
     assert newest_task(api, project.id).status == "finished"
 
     class Probe(BaseTrainAction[BaseTrainParams]):
@@ -125,6 +125,7 @@ def test_get_checkpoint_example(api: Api, project: Project) -> None:
 def test_simple_execute_example_trains_and_uploads(api: Api, project: Project, yolov8n_here: Path) -> None:
     namespace = run_example("base_train_action_simple_execute")
     result = run_local(namespace["MyTrainAction"], {"dataset_id": project.id, "epochs": 1}, api=api)
+    assert result.model_id == result["model_id"]
     assert Path(result["weights_path"]).name == "best.pt" and Path(result["weights_path"]).is_file()
     model = api.model.get(result["model_id"])
     task = newest_task(api, project.id)
@@ -139,10 +140,11 @@ def test_step_based_example_trains_and_uploads(api: Api, project: Project, yolov
     # The example's TrainParams is the one the Simple Execute example above it declares.
     params = run_example("base_train_action_simple_execute")["TrainParams"]
     namespace = run_example("base_train_action_step_based", TrainParams=params)
-    assert run_local(namespace["MyTrainAction"], {"dataset_id": project.id, "epochs": 1}, api=api) is None
+    result = run_local(namespace["MyTrainAction"], {"dataset_id": project.id, "epochs": 1}, api=api)
     task = newest_task(api, project.id)
     assert task.status == "finished", task.error
-    model = api.model.get(task.result["model_id"])
+    assert result == {} and result.model_id == task.result["model_id"] is not None, "ctx.model is the task's model"
+    model = api.model.get(result.model_id)
     assert any(f.path.endswith("best.pt") for f in model.files)
     assert sorted(task.progress) == ["load_dataset", "train", "upload_model"]
 
@@ -182,8 +184,10 @@ def test_train_function_example(api: Api, project: Project, tmp_path: Path, kind
                "save_model": save_model}
     train = run_example("train_action_train_function", **helpers)["train"]
     hyper = {"epochs": 3, "batch_size": 4, "learning_rate": 0.01}
-    assert run_local(train, {"dataset": project.id, "hyperparameter": hyper}, api=api) is None
+    result = run_local(train, {"dataset": project.id, "hyperparameter": hyper}, api=api)
+    assert result == {} and result.model_id is None, "the example saves its model itself, registering none"
     task = newest_task(api, project.id)
+    assert result.task_id == task.id
     assert task.status == "finished", task.error
     assert [p.value for p in api.task.metrics(task.id, key="loss")] == [0.9, 0.6, 0.4]
     assert epochs_of(api, task.id, "accuracy") == [0, 1, 2]
