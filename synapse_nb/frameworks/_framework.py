@@ -144,6 +144,11 @@ class Framework(BaseModel):
         """Framework-specific checks of parsed hyperparameters; the base accepts everything."""
         return dict(values)
 
+    def check_search(self, fixed: dict[str, Any], searched: list[str]) -> None:
+        """Framework-specific checks of a search: the fixed hyperparameters and the searched
+        names together (e.g. a value the framework would ignore). The base accepts everything."""
+        return None
+
     def load_train_action(self) -> type:
         """Import and return the train action class named by :attr:`train_action`."""
         module_name, _, class_name = self.train_action.partition(":")

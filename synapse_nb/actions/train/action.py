@@ -250,6 +250,11 @@ class BaseTrainAction(Generic[P]):
         return self.result_model.model_validate(value)
 
     @classmethod
+    def setup_steps_overridden(cls) -> bool:
+        """Whether the plugin builds its own pipeline (then the automatic one's checks don't apply)."""
+        return cls.setup_steps is not BaseTrainAction.setup_steps
+
+    @classmethod
     def execute_takes_data(cls) -> bool:
         """Whether execute() has the (data_path, checkpoint) signature or the bare one."""
         params = list(inspect.signature(cls.execute).parameters)

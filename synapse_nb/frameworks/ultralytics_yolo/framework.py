@@ -41,6 +41,14 @@ class YoloFramework(Framework):
         """
         return hyperparameters.validate(values)
 
+    def check_search(self, fixed: dict[str, Any], searched: list[str]) -> None:
+        """A search of ``lr0``/``momentum`` needs a named optimizer ('auto' ignores them).
+
+        Example:
+            >>> framework.check_search({"optimizer": "AdamW"}, ["lr0", "batch"])
+        """
+        hyperparameters.check_search(fixed, searched)
+
     @property
     def tune_metrics(self) -> tuple[str, ...]:
         """Names a tuning run may optimise: what autolog reports per epoch (``"val/mAP50-95"``...).
