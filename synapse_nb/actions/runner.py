@@ -110,6 +110,8 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
         if state.is_tune:
             from synapse_nb.actions.train.tune import run_tune
 
+            state = _canonical_tune_metric(cls, state, run)
+
             result = run_tune(cls, state, record, runtime)
         else:
             result = _run_training(cls, state, record, runtime)
@@ -126,6 +128,18 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
         raise
     finally:
         run.close(timeout=10)
+
+
+def _canonical_tune_metric(cls: type[BaseTrainAction[Any]], state: TrainState, run: TrainRun) -> TrainState:
+    """The state with its tune metric in our words, when the payload named it the
+    framework's way (``metrics/mAP50-95(B)``): TrainApi maps it before submission, a payload
+    sent otherwise is mapped here, before any trial."""
+    assert state.tune_config is not None
+    metric = cls.canonical_metric(state.tune_config.metric)
+    if metric == state.tune_config.metric:
+        return state
+    run.log(f"tune_config.metric {state.tune_config.metric!r} is {metric!r}")
+    return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 
 
 def _run_training(cls: type[BaseTrainAction[Any]], state: TrainState, record: TaskRecord,

@@ -93,18 +93,27 @@ def _shapes(project: Any, classes: list[str] | None, state: TrainState, framewor
                          got=False, hint=f"classes that would need conversion: {mismatched}")
 
 
-def _tuning(state: TrainState, framework: Any) -> None:
+def _tuning(state: TrainState, framework: Any) -> TrainState:
+    """Check a search against the framework; returns the state with the tune metric in our
+    words (``metrics/mAP50-95(B)`` -> ``val/mAP50-95``)."""
     if not state.is_tune or framework is None:
-        return
+        return state
     assert state.search_space is not None and state.tune_config is not None
     framework.validate_hyperparameters({**state.hyperparameters_dict, **_search_defaults(state)})
     framework.check_search(state.hyperparameters_dict, list(state.search_space.names))
+    metric = framework.canonical_metric(state.tune_config.metric)
     metrics = list(getattr(framework, "tune_metrics", None) or [])
     # Validation quality metrics may be named plainly too ("mAP50" for "val/mAP50").
     metrics += [m.split("/", 1)[1] for m in metrics if m.startswith("val/") and "loss" not in m]
-    if metrics and state.tune_config.metric not in metrics:
+    if metrics and metric not in metrics:
+        aliases = framework.metric_aliases()
+        hint = ("the framework's own names are accepted too: "
+                + ", ".join(f"{alias} = {ours}" for alias, ours in aliases.items())) if aliases else None
         raise InputError("tune_config.metric", f"a metric the {framework.name} framework reports: {list(metrics)}",
-                         got=state.tune_config.metric)
+                         got=state.tune_config.metric, hint=hint)
+    if metric == state.tune_config.metric:
+        return state
+    return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 
 
 def _search_defaults(state: TrainState) -> dict[str, Any]:
@@ -161,7 +170,7 @@ def check_state(api: Any, state: TrainState) -> TrainState:
     framework = _framework(state, api)
     if framework is not None and state.hyperparameters:
         framework.validate_hyperparameters(state.hyperparameters_dict)
-    _tuning(state, framework)
+    state = _tuning(state, framework)
     _resources(agent, state)
     if state.project_id is not None:
         try:

@@ -68,3 +68,14 @@ def test_a_tune_function_is_known_by_its_argument_order(backend: Backend, agent_
         snb.TrainApi(backend.api).run(agent_id, project.id, plugin="tests.trainapi.parity_plugins:fit")
     assert "train(run, dataset, hyperparameter, checkpoint, **kwargs)" in str(err.value)
     assert "tune(hyperparameter, run, dataset, checkpoint, **kwargs)" in str(err.value)
+
+
+def test_ultralytics_metric_names_are_accepted_and_mapped(backend: Backend, agent_id: int, project: Project) -> None:
+    search = {"hyperparameters": "optimizer: SGD\n", "search_space": LR_SEARCH, "autostart": False}
+    task = snb.TrainApi(backend.api).run(agent_id, project.id, tune_config={**TUNE, "metric": "metrics/mAP50-95(B)"},
+                                         **search)
+    assert task.state.tune_config.metric == "val/mAP50-95", "stored in our words"
+    task.stop(wait=False)
+    with pytest.raises(InputError) as err:
+        snb.TrainApi(backend.api).run(agent_id, project.id, tune_config={**TUNE, "metric": "metrics/mAP75(B)"}, **search)
+    assert "metrics/mAP50-95(B) = val/mAP50-95" in str(err.value) and "fitness = val/fitness" in str(err.value)

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from synapse_nb.actions.train.context import RuntimeContext, TrainContext
 from synapse_nb.actions.train.params import BaseTrainParams
 from synapse_nb.actions.train.progress import TrainProgressCategories
-from synapse_nb.errors import InputError
+from synapse_nb.errors import InputError, SynapseNBError
 from synapse_nb.steps.orchestrator import pipeline_progress, run_steps
 from synapse_nb.steps.registry import StepRegistry
 
@@ -248,6 +248,20 @@ class BaseTrainAction(Generic[P]):
         if isinstance(value, BaseModel):
             value = value.model_dump()
         return self.result_model.model_validate(value)
+
+    @classmethod
+    def canonical_metric(cls, name: str) -> str:
+        """Our name of a metric the plugin's framework names its own way (``framework_name``'s
+        :meth:`~synapse_nb.frameworks.Framework.canonical_metric`); other names as given."""
+        if not cls.framework_name:
+            return name
+        from synapse_nb.frameworks import get_framework
+
+        try:
+            framework = get_framework(cls.framework_name)
+        except SynapseNBError:  # not registered here, or failed to load: names stay as given
+            return name
+        return framework.canonical_metric(name)
 
     @classmethod
     def setup_steps_overridden(cls) -> bool:

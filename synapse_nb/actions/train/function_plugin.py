@@ -48,7 +48,7 @@ def is_tune_function(fn: Callable[..., Any]) -> bool:
         >>> is_tune_function(fit)
         Traceback (most recent call last):
         ...
-        synapse_nb.errors.InputError: plugin: expected a train function train(run, dataset, hyperparameter, checkpoint, **kwargs) or a tune function tune(hyperparameter, run, dataset, checkpoint, **kwargs), got fit(run, data, params)
+        synapse_nb.errors.InputError: plugin: expected a train function train(run, dataset, hyperparameter, checkpoint, **kwargs) or a tune function tune(hyperparameter, run, dataset, checkpoint, **kwargs), got 'fit(run, data, params)'
     """
     names = _positional_names(fn)
     if names[: len(TUNE_ARGS)] == TUNE_ARGS:
