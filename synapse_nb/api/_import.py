@@ -17,11 +17,19 @@ from typing import TYPE_CHECKING
 from synapse_nb.api.progress import ProgressBar, progress_bar
 from synapse_nb.api.resources.items import ItemEntry
 from synapse_nb.errors import InputError
+from synapse_nb.formats.problems import SkippedFile
 from synapse_nb.formats.raw import RawDataset, RawItem
 from synapse_nb.schemas import Project
 
 if TYPE_CHECKING:
     from synapse_nb.api.client import Api
+
+class ImportedProject(Project):
+    """The project an import created, and the images it left out (``on_error="skip"``),
+    each with its file, why, and the label line or annotation id."""
+
+    skipped: list[SkippedFile] = []
+
 
 BATCH_ITEMS = 250
 UPLOAD_THREADS = 2
