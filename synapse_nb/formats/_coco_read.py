@@ -53,15 +53,10 @@ def _geometry(ann: dict[str, Any], height: int, width: int, where: str) -> tuple
         return _rle_geometry(seg, height, width, where), "bitmap"
     if isinstance(seg, list) and seg:
         parts = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
-        if len(parts) == 1:
-            flat = parts[0]
-            return Polygon(points=[(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]), "polygon"
-        if len(parts) > 1:
-            # One object in several pieces (an occluded car): one mask keeps it one object.
-            from pycocotools import mask as mask_utils
-
-            rle = mask_utils.merge(mask_utils.frPyObjects(parts, height, width))
-            return Bitmap(size=(height, width), counts=rle["counts"].decode("ascii")), "polygon"
+        if parts:
+            # One object in several parts (an occluded car) stays one polygon with pieces.
+            rings = [[(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)] for flat in parts]
+            return Polygon(points=rings[0], pieces=rings[1:]), "polygon"
     bbox = ann.get("bbox")
     if not (isinstance(bbox, list) and len(bbox) == 4):
         raise InputError(where, "a 'bbox' [x, y, w, h] or a segmentation", got=ann.get("bbox"))
@@ -71,13 +66,20 @@ def _geometry(ann: dict[str, Any], height: int, width: int, where: str) -> tuple
     return Rectangle(x1=x, y1=y, x2=x + w, y2=y + h), "rectangle"
 
 
+def _attributes(ann: dict[str, Any]) -> dict[str, Any]:
+    """The annotation's ``attributes`` (CVAT: occluded, track_id...; Label Studio: its own), kept."""
+    value = ann.get("attributes")
+    return dict(value) if isinstance(value, dict) else {} if value is None else value
+
+
 def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None,
               problems: Problems | None = None) -> RawDataset:
     """Read a COCO dataset into a :class:`RawDataset`, images referenced in place.
 
     Categories become classes in id order; a class's shape is ``polygon`` when any of its
     annotations has a polygon segmentation, ``bitmap`` when any has an RLE, else
-    ``rectangle``. Polygons become polygons (several pieces of one object: one bitmap),
+    ``rectangle``. Polygons become polygons (several parts of one object: one polygon with
+``pieces``), annotations' ``attributes`` the objects' attributes,
     RLEs (compressed or not, crowd regions included: tagged ``iscrowd``) bitmaps, and
     annotations without a segmentation rectangles from their ``bbox``. Sub-folders in
     ``file_name`` become datasets (nested ones joined by ``-``), images without one go to
@@ -161,7 +163,16 @@ def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None,
             continue
         kinds[image_id].append((class_name, kind))
         tags = [CROWD_TAG] if ann.get("iscrowd") else []
-        objects[image_id].append(LabelObject(class_name=class_name, geometry=geometry, tags=tags))
+        try:
+            obj = LabelObject(class_name=class_name, geometry=geometry, tags=tags, attributes=_attributes(ann))
+        except ValueError as exc:
+            problems.found(InputError(f"{where}.attributes", "a mapping of names to plain values (text, numbers, "
+                                      "true/false, null)", got=ann.get("attributes"),
+                                      hint=f"annotation id {ann_id} of {annotations_json}: {exc}"),
+                           record["path"], annotation_id=ann_id if isinstance(ann_id, int) else None)
+            bad.add(image_id)
+            continue
+        objects[image_id].append(obj)
     seen_kinds: dict[str, set[str]] = defaultdict(set)
     for image_id, pairs in kinds.items():
         if image_id not in bad:

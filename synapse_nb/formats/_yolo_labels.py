@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from synapse_nb.errors import InputError
-from synapse_nb.formats.shapes import bitmap_to_polygon, rectangle_to_polygon
+from synapse_nb.formats.shapes import bitmap_to_polygon, rectangle_to_polygon, ring_area
 from synapse_nb.schemas.project import LabelObject, Polygon, Rectangle
 
 YoloTask = Literal["detect", "segment"]
@@ -56,8 +56,7 @@ def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, 
         if isinstance(geom, Rectangle):
             x1, y1, x2, y2 = geom.x1, geom.y1, geom.x2, geom.y2
         elif isinstance(geom, Polygon):
-            xs, ys = zip(*geom.points)
-            x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
+            x1, y1, x2, y2 = geom.bbox()  # every part of a multi-part object
         else:
             x1, y1, x2, y2 = geom.bbox()
         x1, x2 = _clip01(x1 / width), _clip01(x2 / width)
@@ -69,7 +68,8 @@ def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, 
     if isinstance(geom, Rectangle):
         polygon = rectangle_to_polygon(geom)
     elif isinstance(geom, Polygon):
-        polygon = geom
+        # A YOLO line holds one polygon: a multi-part object keeps its largest part.
+        polygon = geom if not geom.pieces else Polygon(points=max(geom.rings(), key=ring_area))
     else:
         polygon = bitmap_to_polygon(geom)
     coords = []

@@ -2,14 +2,15 @@
 
 Written layout (original file names kept)::
 
-    <dest>/images/<dataset>/<name>
+    <dest>/images/<dataset>/<name>           (<dest>/images/<name> when there is one dataset)
     <dest>/annotations.json                  every item
     <dest>/annotations_train.json            only when items carry a split
     <dest>/annotations_val.json
 
 Categories are numbered 1..N in the project's class order; boxes are ``[x, y, w, h]``;
-polygons are segmentation lists, bitmaps compressed RLE, rectangles carry an empty
-segmentation. ``file_name`` is relative to ``<dest>/images``.
+polygons are segmentation lists (one list per part of a multi-part object), bitmaps
+compressed RLE, rectangles carry an empty segmentation; an object's ``attributes`` are
+written as the annotation's ``attributes``. ``file_name`` is relative to ``<dest>/images``.
 
 Example:
     >>> path = write_coco(raw, Path("/tmp/shapes-coco"))  # doctest: +SKIP
@@ -44,7 +45,7 @@ def _annotation(obj: LabelObject, ann_id: int, image_id: int, category_id: int) 
         return None  # an empty mask has no box; COCO tools reject zero-size boxes
     segmentation: Any
     if isinstance(geom, Polygon):
-        segmentation = [[round(c, 3) for point in geom.points for c in point]]
+        segmentation = [[round(c, 3) for point in ring for c in point] for ring in geom.rings()]
         area = polygon_area(geom)
     elif isinstance(geom, Bitmap):
         segmentation = {"size": list(geom.size), "counts": geom.counts}
@@ -52,7 +53,7 @@ def _annotation(obj: LabelObject, ann_id: int, image_id: int, category_id: int) 
     else:
         segmentation = []
         area = (x2 - x1) * (y2 - y1)
-    return {
+    ann = {
         "id": ann_id,
         "image_id": image_id,
         "category_id": category_id,
@@ -61,6 +62,24 @@ def _annotation(obj: LabelObject, ann_id: int, image_id: int, category_id: int) 
         "iscrowd": 1 if CROWD_TAG in obj.tags else 0,
         "segmentation": segmentation,
     }
+    if obj.attributes:
+        ann["attributes"] = dict(obj.attributes)  # as CVAT and Label Studio write them
+    return ann
+
+
+def image_folders(raw: RawDataset) -> dict[int, str]:
+    """The folder prefix of each dataset's file names: ``"<dataset>/"``, or none at all when
+    every item is in one dataset (file names then stay as a single-folder COCO file has them).
+
+    Example:
+        >>> from synapse_nb.formats.raw import RawDatasetRef, RawMeta
+        >>> image_folders(RawDataset(meta=RawMeta(project_name="p", classes=[], datasets=[RawDatasetRef(id=1, name="default")]), items=[]))
+        {1: ''}
+    """
+    used = {item.dataset_id for item in raw.items} or {ref.id for ref in raw.meta.datasets}
+    if len(used) <= 1:
+        return {ref.id: "" for ref in raw.meta.datasets}
+    return {ref.id: f"{ref.name}/" for ref in raw.meta.datasets}
 
 
 def coco_documents(raw: RawDataset, names: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -74,12 +93,12 @@ def coco_documents(raw: RawDataset, names: Sequence[str]) -> dict[str, dict[str,
         ['annotations.json', 'annotations_train.json', 'annotations_val.json']
     """
     category = {name: i + 1 for i, name in enumerate(names)}
-    datasets = {ref.id: ref.name for ref in raw.meta.datasets}
+    folder = image_folders(raw)
     categories = [{"id": i, "name": name, "supercategory": ""} for name, i in category.items()]
     images: list[tuple[RawItem, dict[str, Any], list[dict[str, Any]]]] = []
     ann_id = 0
     for item in raw.items:
-        record = {"id": item.id, "file_name": f"{datasets[item.dataset_id]}/{item.name}", "width": item.width, "height": item.height}
+        record = {"id": item.id, "file_name": f"{folder[item.dataset_id]}{item.name}", "width": item.width, "height": item.height}
         anns = []
         for obj in item.objects:
             if obj.class_name not in category:
@@ -121,16 +140,18 @@ def write_coco(raw: RawDataset, dest: Path, classes: list[str] | None = None, li
     """
     names = resolve_classes(raw, classes)
     check_objects(raw, names, task=None, convert=True)
-    datasets = check_names(raw)
+    check_names(raw)
     sources = source_paths(raw)
     dest = check_new_folder("dest", dest)
     linker = Linker(link)
+    folder = image_folders(raw)
     with staged_folder(dest) as stage:
-        for ds_name in sorted({datasets[item.dataset_id] for item in raw.items}):
-            (stage / "images" / ds_name).mkdir(parents=True)
+        (stage / "images").mkdir()
+        for prefix in sorted({folder[item.dataset_id] for item in raw.items} - {""}):
+            (stage / "images" / prefix).mkdir(parents=True)
         base = str(stage)
         for source, item in zip(sources, raw.items, strict=True):
-            linker.place(source, f"{base}/images/{datasets[item.dataset_id]}/{item.name}")
+            linker.place(source, f"{base}/images/{folder[item.dataset_id]}{item.name}")
         for file_name, doc in coco_documents(raw, names).items():
             (stage / file_name).write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
     return dest / ANNOTATIONS

@@ -167,5 +167,6 @@ def test_a_polygon_in_pieces_stays_one_object(tmp_path: Path) -> None:
     source.write_text(json.dumps(doc))
     raw = read_coco(tmp_path / "src" / "images", source)
     (car,) = [o for i in raw.items for o in i.objects if o.class_name == "car"]
-    assert isinstance(car.geometry, Bitmap)
+    assert isinstance(car.geometry, Polygon), "its vertices are kept, not rasterised"
+    assert car.geometry.rings() == [[(1, 2), (5, 2), (5, 6), (1, 6)], [(8, 8), (12, 8), (12, 12), (8, 12)]]
     assert car.geometry.bbox() == (1, 2, 12, 12)
