@@ -120,7 +120,8 @@ def _upload(api: Api, project_id: int, raw: RawDataset, progress: bool) -> None:
     ]
 
     def send(backend_id: int, batch: list[RawItem]) -> list[int]:
-        entries = [ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects) for item in batch]
+        entries = [ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects,
+                             source_id=item.source_id) for item in batch]
         return [stored.id for stored in api.item.upload_batch(backend_id, entries)]
 
     with progress_bar(len(raw.items), f"upload {raw.meta.project_name}", enabled=progress, unit="img") as bar:

@@ -184,7 +184,8 @@ def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None,
         return "polygon" if "polygon" in kinds else "bitmap" if "bitmap" in kinds else "rectangle"
 
     try:
-        classes = [ClassMeta(name=n, shape=shape_of(n), color=class_colour(i)) for i, n in enumerate(categories.values())]
+        classes = [ClassMeta(name=n, shape=shape_of(n), color=class_colour(i), source_id=cat_id)
+                   for i, (cat_id, n) in enumerate(categories.items())]
     except ValueError as exc:
         raise InputError("categories", "names without '/', '\\' or control characters", got=list(categories.values())) from exc
 
@@ -204,6 +205,7 @@ def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None,
                 width=int(record["width"]),
                 height=int(record["height"]),
                 objects=objects.get(image_id, []),
+                source_id=image_id,
             )
         )
     if not items:

@@ -32,6 +32,8 @@ class ClassMeta(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     shape: ClassShape = "rectangle"
     color: str = Field(default="#1f77b4", pattern=HEX_COLOUR)
+    # The id the class had in the file it was imported from (a COCO category id), kept for export.
+    source_id: int | None = None
 
 
 class TagMeta(_Strict):
@@ -182,6 +184,8 @@ class ItemCreate(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     tags: list[str] = Field(default_factory=list)
     objects: list[LabelObject] = Field(default_factory=list)
+    # The id the item had in the file it was imported from (a COCO image id), kept for export.
+    source_id: int | None = None
 
 
 class Item(_Strict):
@@ -199,6 +203,7 @@ class Item(_Strict):
     tags: list[str] = Field(default_factory=list)
     collections: list[int] = Field(default_factory=list)
     objects: list[LabelObject] = Field(default_factory=list)
+    source_id: int | None = Field(default=None, description="its id in the file it was imported from (COCO image id)")
     updated_at: datetime | None = None
 
 

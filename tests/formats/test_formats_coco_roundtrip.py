@@ -112,3 +112,22 @@ def test_a_multipart_polygon_and_its_attributes_come_back(tmp_path: Path) -> Non
     assert back["segmentation"] == ann["segmentation"], "two parts, every vertex, not an RLE mask"
     assert back["attributes"] == {"occluded": True, "track_id": 3}
     assert out["images"][0]["id"] == 42 and out["images"][0]["file_name"] == "a.png"
+
+
+def test_ids_that_repeat_across_datasets_are_renumbered_and_said(tmp_path: Path) -> None:
+    import pytest
+
+    from synapse_nb.formats.raw import RawDataset, RawDatasetRef, RawItem, RawMeta
+    from synapse_nb.schemas import ClassMeta
+
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (W, H)).save(tmp_path / name)
+    raw = RawDataset(
+        meta=RawMeta(project_name="two-files", classes=[ClassMeta(name="car")],
+                     datasets=[RawDatasetRef(id=1, name="day"), RawDatasetRef(id=2, name="night")]),
+        items=[RawItem(id=1, name="a.png", dataset_id=1, image=str(tmp_path / "a.png"), width=W, height=H, source_id=3),
+               RawItem(id=2, name="b.png", dataset_id=2, image=str(tmp_path / "b.png"), width=W, height=H, source_id=3)])
+    with pytest.warns(UserWarning, match="1 image ids repeat across datasets"):
+        out = json.loads(write_coco(raw, tmp_path / "out").read_text())
+    assert [(im["file_name"], im["id"]) for im in out["images"]] == [("day/a.png", 3), ("night/b.png", 4)]
+    assert out["info"]["renumbered_images"] == [{"file_name": "night/b.png", "id_in_source": 3, "id": 4}]
