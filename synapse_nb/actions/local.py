@@ -41,7 +41,8 @@ def run_local(action: Any, params: dict[str, Any], api: Any = None) -> Any:
     record = api.task.create(TaskCreate(payload={"action": "train", "params": payload_params}, autostart=False))
     api.task.set_status(record.id, "running")
     result = execute_task(api, record.id, action_cls=action_cls)
-    run_result = result.get("result")
+    # A search has no plugin result of its own: its result is the search's (best_trial, trial_models...).
+    run_result = result.get("result") if "best_trial" not in result else result
     if action_cls.result_model is not None and isinstance(run_result, dict):
         run_result = action_cls.result_model.model_validate(run_result)
     return local_result(run_result, result.get("model_id"), record.id, api.task.get(record.id))

@@ -222,3 +222,39 @@ def test_log_trials_example_and_its_data_form(api: Api, project: Project) -> Non
     run.log_trials(data={**table.model_dump(), "best_trial": "trial_002"})
     assert run.close(timeout=60)
     assert api.task.trials(record.id).best_trial == "trial_002"
+
+
+def _weights_folder(root: Path) -> Any:
+    """``Path`` for the tune example's placeholder '/path/to/trial/weights': a folder inside
+    ``root`` that holds what its (elided) training wrote there, as the example assumes."""
+
+    def make(text: str) -> Path:
+        folder = root / str(text).lstrip("/")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "best.pt").write_bytes(b"trial weights")
+        return folder
+
+    return make
+
+
+@pytest.mark.slow
+def test_tune_function_example_runs_a_search(api: Api, project: Project, tmp_path: Path) -> None:
+    scores = {"value": 0.0}
+
+    def train_one_epoch(*args: Any) -> tuple[float, float]:
+        scores["value"] += 0.1
+        return 1.0 - scores["value"], scores["value"]
+
+    helpers = {"Path": _weights_folder(tmp_path), "train_one_epoch": train_one_epoch, "final_accuracy": 0.9,
+               "final_loss": 0.1}
+    tune = run_example("train_action_tune_function", **helpers)["tune"]
+    params = {"dataset": project.id, "is_tune": True, "hyperparameter": {"epochs": 2},
+              "hyperparameters": [{"name": "learning_rate", "type": "choice", "options": [0.01, 0.001]}],
+              "tune_config": {"mode": "max", "metric": "accuracy", "num_samples": 2, "max_concurrent_trials": 1},
+              "num_cpus": 1}
+    result = run_local(tune, params, api=api)
+    assert len(result["trial_models"]) == 2 and result["best_trial"]["metrics"]["accuracy"] == 0.9
+    assert result.model_id is not None and all(t["model_id"] for t in result["trial_models"]), "every trial's model"
+    task = newest_task(api, project.id)
+    losses = api.task.metrics(task.id, key="loss")
+    assert {p.trial_id for p in losses} == {t["trial_id"] for t in result["trial_models"]}, "trial_id on every metric"
