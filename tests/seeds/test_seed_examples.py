@@ -258,3 +258,16 @@ def test_tune_function_example_runs_a_search(api: Api, project: Project, tmp_pat
     task = newest_task(api, project.id)
     losses = api.task.metrics(task.id, key="loss")
     assert {p.trial_id for p in losses} == {t["trial_id"] for t in result["trial_models"]}, "trial_id on every metric"
+
+
+@pytest.mark.slow
+def test_tune_return_forms_example_runs_a_search(api: Api, project: Project) -> None:
+    # It reports with tune.report({...}) and also returns the number: both reach the search.
+    tune = run_example("train_action_tune_return_forms", train_model=lambda *args: 0.75)["tune"]
+    params = {"dataset": project.id, "is_tune": True, "hyperparameter": {},
+              "hyperparameters": [{"name": "learning_rate", "type": "grid_search", "options": [0.01, 0.001]}],
+              "tune_config": {"mode": "max", "metric": "accuracy", "num_samples": 1, "max_concurrent_trials": 1},
+              "num_cpus": 1}
+    result = run_local(tune, params, api=api)
+    assert [t["metrics"]["accuracy"] for t in result["trial_models"]] == [0.75, 0.75]
+    assert result["best_trial"]["metrics"]["accuracy"] == 0.75
