@@ -56,7 +56,14 @@ __all__ = [
 ]
 
 
+# Sub-packages reachable as attributes after ``import synapse_nb as snb`` (``snb.frameworks.list_models()``,
+# ``snb.widgets.compare(...)``), imported on first use like the names above.
+_SUBPACKAGES = frozenset({"actions", "api", "benchmark", "formats", "frameworks", "samples", "steps", "widgets"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"synapse_nb.{name}")  # the import system caches it as an attribute
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'synapse_nb' has no attribute {name!r}")
@@ -66,7 +73,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | _SUBPACKAGES)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -2,9 +2,13 @@
 
 The payload is validated by :class:`ActionPayload` (errors name the field), then turned into
 the same :class:`~synapse_nb.state.TrainState` the wizard and ``TrainApi.run`` build. The
-deprecated ``{"action": "tune"}`` form is converted with a ``DeprecationWarning``. Two keys
-of ours may ride along: ``model`` ("Framework/name") and ``plugin`` (a framework name or
-``module:Class``).
+deprecated ``{"action": "tune"}`` form is converted with a ``DeprecationWarning``. Keys of
+ours may ride along: ``model`` ("Framework/name"), ``plugin`` (a framework name or
+``module:Class``), and what a TrainState holds beyond the Synapse params (``agent_id``, the
+TrainApp switches ``convert_class_shapes``, ``enable_benchmark``, ``enable_speedtest``,
+``cache_project``, ``export_onnx``, ``export_tensorrt``, ``autostart``, and
+``hyperparameters_yaml``, the YAML text as written), so ``TrainState.from_action_payload(
+state.to_action_payload()) == state`` for every state.
 
 Example:
     >>> p = ActionPayload.model_validate({"action": "train", "params": {"dataset": 1, "hyperparameter": {"epochs": 1}}})
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synapse_nb._yaml import dump_hyperparameters
+from synapse_nb._yaml import dump_hyperparameters, parse_hyperparameters
 from synapse_nb.search_space import SearchSpace, TuneConfig
 from synapse_nb.splits import TrainValSplit
 
@@ -31,8 +35,11 @@ if TYPE_CHECKING:
 _KNOWN = {
     "name", "dataset", "project_id", "checkpoint", "is_tune", "hyperparameter", "hyperparameters",
     "tune_config", "num_cpus", "num_gpus", "model", "plugin", "data_path", "classes", "train_val_split",
-    "splits", "agent_id",
+    "splits", "agent_id", "dataset_id", "hyperparameters_yaml",
 }
+# TrainApp switches a payload may carry; absent ones take TrainState's defaults.
+SWITCHES = ("convert_class_shapes", "enable_benchmark", "enable_speedtest", "cache_project", "export_onnx",
+            "export_tensorrt", "autostart")
 
 
 class TrainActionParams(BaseModel):
@@ -55,6 +62,23 @@ class TrainActionParams(BaseModel):
     plugin: str | None = None
     classes: list[str] | None = None
     train_val_split: TrainValSplit | None = None
+    agent_id: int | None = Field(default=None, ge=1)
+    hyperparameters_yaml: str | None = Field(default=None, description="the hyperparameters' YAML text as written")
+    convert_class_shapes: bool | None = None
+    enable_benchmark: bool | None = None
+    enable_speedtest: bool | None = None
+    cache_project: bool | None = None
+    export_onnx: bool | None = None
+    export_tensorrt: bool | None = None
+    autostart: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dataset_id(cls, data: Any) -> Any:
+        # The Synapse SDK's get_dataset() reads `dataset_id`: the same project id as `dataset`.
+        if isinstance(data, dict) and data.get("dataset") is None and data.get("dataset_id") is not None:
+            return {**data, "dataset": data["dataset_id"]}
+        return data
 
     @model_validator(mode="after")
     def _mode_fields(self) -> TrainActionParams:
@@ -112,12 +136,16 @@ def payload_to_state(payload: dict[str, Any]) -> TrainState:
     model: str | int = p.model or DEFAULT_MODEL
     if p.checkpoint is not None:
         model = p.checkpoint
+    hyper_text = dump_hyperparameters(base) or None
+    if p.hyperparameters_yaml is not None and parse_hyperparameters(p.hyperparameters_yaml) == base:
+        hyper_text = p.hyperparameters_yaml  # the text as written (comments, order), when it still says the same
     fields: dict[str, Any] = {
+        "agent_id": p.agent_id,
         "project_id": p.dataset,
         "data_path": p.data_path,
         "model": model,
         "classes": p.classes,
-        "hyperparameters": dump_hyperparameters(base) or None,
+        "hyperparameters": hyper_text,
         "experiment_name": p.name,
         "is_tune": p.is_tune,
         "search_space": p.hyperparameters if p.is_tune else None,
@@ -126,6 +154,7 @@ def payload_to_state(payload: dict[str, Any]) -> TrainState:
         "num_gpus": p.num_gpus,
         "plugin": p.plugin,
     }
+    fields.update({key: getattr(p, key) for key in SWITCHES if getattr(p, key) is not None})
     if p.train_val_split is not None:
         fields["train_val_split"] = p.train_val_split
     return TrainState(**fields)
@@ -150,9 +179,10 @@ def state_to_payload(state: TrainState) -> dict[str, Any]:
         params["classes"] = state.classes
     if state.plugin is not None:
         params["plugin"] = state.plugin
-    for key in ("num_cpus", "num_gpus"):
+    for key in ("num_cpus", "num_gpus", "agent_id", "hyperparameters"):
         if getattr(state, key) is not None:
-            params[key] = getattr(state, key)
+            params["hyperparameters_yaml" if key == "hyperparameters" else key] = getattr(state, key)
+    params.update({key: getattr(state, key) for key in SWITCHES})
     if state.is_tune:
         assert state.search_space is not None and state.tune_config is not None
         params["hyperparameters"] = state.search_space.to_payload()

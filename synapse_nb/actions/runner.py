@@ -74,7 +74,7 @@ def work_dir_for(record: TaskRecord, api: Any = None) -> Path:
     seen = {record.id}
     while api is not None and root_id not in seen:
         seen.add(root_id)
-        parent = api.task.get(root_id).retry_of
+        parent = api.task.record(root_id).retry_of
         if parent is None:
             break
         root_id = parent
@@ -90,7 +90,7 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
     recorded on the task (status failed, the step and the traceback) and re-raised, so the
     caller (the agent's Ray task) also sees them.
     """
-    record = api.task.get(task_id)
+    record = api.task.record(task_id)
     run = TrainRun(api, task_id)
     step: str | None = None
     try:
@@ -105,6 +105,8 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
         run.log(f"task {task_id}: {cls.__name__} on {plan.summary()} in {runtime.work_dir}")
         if state.is_tune:
             from synapse_nb.actions.train.tune import run_tune
+
+            state = _canonical_tune_metric(cls, state, run)
 
             result = run_tune(cls, state, record, runtime)
         else:
@@ -122,6 +124,18 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
         raise
     finally:
         run.close(timeout=10)
+
+
+def _canonical_tune_metric(cls: type[BaseTrainAction[Any]], state: TrainState, run: TrainRun) -> TrainState:
+    """The state with its tune metric in our words, when the payload named it the
+    framework's way (``metrics/mAP50-95(B)``): TrainApi maps it before submission, a payload
+    sent otherwise is mapped here, before any trial."""
+    assert state.tune_config is not None
+    metric = cls.canonical_metric(state.tune_config.metric)
+    if metric == state.tune_config.metric:
+        return state
+    run.log(f"tune_config.metric {state.tune_config.metric!r} is {metric!r}")
+    return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 
 
 def _run_training(cls: type[BaseTrainAction[Any]], state: TrainState, record: TaskRecord,

@@ -190,7 +190,7 @@ class Agent:
             reason = f"error: {exc.cause!r}" if getattr(exc, "cause", None) else "error"
         except Exception as exc:  # noqa: BLE001 - worker crash, OOM kill, node loss: all end the task
             reason = f"{type(exc).__name__}: {exc}"
-        record = self.api.task.get(task_id)
+        record = self.api.task.record(task_id)
         if record.is_final:
             return
         if running.stop_requested or record.status == "stopping":

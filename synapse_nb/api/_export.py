@@ -139,6 +139,7 @@ def download_raw(
                 objects=[o for o in item.objects if o.class_name in chosen],
                 image_hash=item.image_hash,
                 split=None if split is None else split[item.id],
+                source_id=item.source_id,
             )
         )
     fetcher = _Fetcher(api)

@@ -17,11 +17,19 @@ from typing import TYPE_CHECKING
 from synapse_nb.api.progress import ProgressBar, progress_bar
 from synapse_nb.api.resources.items import ItemEntry
 from synapse_nb.errors import InputError
+from synapse_nb.formats.problems import SkippedFile
 from synapse_nb.formats.raw import RawDataset, RawItem
 from synapse_nb.schemas import Project
 
 if TYPE_CHECKING:
     from synapse_nb.api.client import Api
+
+class ImportedProject(Project):
+    """The project an import created, and the images it left out (``on_error="skip"``),
+    each with its file, why, and the label line or annotation id."""
+
+    skipped: list[SkippedFile] = []
+
 
 BATCH_ITEMS = 250
 UPLOAD_THREADS = 2
@@ -112,7 +120,8 @@ def _upload(api: Api, project_id: int, raw: RawDataset, progress: bool) -> None:
     ]
 
     def send(backend_id: int, batch: list[RawItem]) -> list[int]:
-        entries = [ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects) for item in batch]
+        entries = [ItemEntry(image=Path(image_path(raw, item)), name=item.name, tags=item.tags, objects=item.objects,
+                             source_id=item.source_id) for item in batch]
         return [stored.id for stored in api.item.upload_batch(backend_id, entries)]
 
     with progress_bar(len(raw.items), f"upload {raw.meta.project_name}", enabled=progress, unit="img") as bar:

@@ -74,7 +74,7 @@ class Api:
         self.item = ItemResource(self._http)
         self.collection = CollectionResource(self._http)
         self.agent = AgentResource(self._http, local_agent_starting=self._local_agent_starting)
-        self.task = TaskResource(self._http)
+        self.task = TaskResource(self._http, self)
         self.model = ModelResource(self._http)
         # Pretrained weights are files of this machine (where a local agent finds them), not
         # backend records: pulling needs no backend.

@@ -93,17 +93,27 @@ def _shapes(project: Any, classes: list[str] | None, state: TrainState, framewor
                          got=False, hint=f"classes that would need conversion: {mismatched}")
 
 
-def _tuning(state: TrainState, framework: Any) -> None:
+def _tuning(state: TrainState, framework: Any) -> TrainState:
+    """Check a search against the framework; returns the state with the tune metric in our
+    words (``metrics/mAP50-95(B)`` -> ``val/mAP50-95``)."""
     if not state.is_tune or framework is None:
-        return
+        return state
     assert state.search_space is not None and state.tune_config is not None
     framework.validate_hyperparameters({**state.hyperparameters_dict, **_search_defaults(state)})
+    framework.check_search(state.hyperparameters_dict, list(state.search_space.names))
+    metric = framework.canonical_metric(state.tune_config.metric)
     metrics = list(getattr(framework, "tune_metrics", None) or [])
     # Validation quality metrics may be named plainly too ("mAP50" for "val/mAP50").
     metrics += [m.split("/", 1)[1] for m in metrics if m.startswith("val/") and "loss" not in m]
-    if metrics and state.tune_config.metric not in metrics:
+    if metrics and metric not in metrics:
+        aliases = framework.metric_aliases()
+        hint = ("the framework's own names are accepted too: "
+                + ", ".join(f"{alias} = {ours}" for alias, ours in aliases.items())) if aliases else None
         raise InputError("tune_config.metric", f"a metric the {framework.name} framework reports: {list(metrics)}",
-                         got=state.tune_config.metric)
+                         got=state.tune_config.metric, hint=hint)
+    if metric == state.tune_config.metric:
+        return state
+    return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 
 
 def _search_defaults(state: TrainState) -> dict[str, Any]:
@@ -114,6 +124,29 @@ def _search_defaults(state: TrainState) -> dict[str, Any]:
         options = getattr(param, "options", None)
         values[param.name] = options[0] if options else getattr(param, "min", getattr(param, "mean", None))
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _plugin(state: TrainState) -> None:
+    """A ``module:attr`` plugin importable here is checked here: what it is (a train action
+    class, or a function in train or tune argument order) and what it can do (exports, a
+    benchmark). One only the agent can import is checked there, before any work."""
+    if not state.plugin or ":" not in state.plugin:
+        return
+    import importlib.util
+
+    from synapse_nb.actions.resolve import as_action_class, load_object
+    from synapse_nb.actions.train.pipeline import check_capabilities
+
+    module = state.plugin.partition(":")[0]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        return
+    action_cls = as_action_class(load_object(state.plugin))
+    if not action_cls.setup_steps_overridden():
+        check_capabilities(action_cls, state)
 
 
 def _resources(agent: Any, state: TrainState) -> None:
@@ -133,10 +166,11 @@ def check_state(api: Any, state: TrainState) -> TrainState:
     """Validate ``state`` against the backend; return it with ``agent_id`` and ``classes`` settled."""
     agent = check_agent(api, state.agent_id)
     updates: dict[str, Any] = {"agent_id": agent.id}
+    _plugin(state)
     framework = _framework(state, api)
     if framework is not None and state.hyperparameters:
         framework.validate_hyperparameters(state.hyperparameters_dict)
-    _tuning(state, framework)
+    state = _tuning(state, framework)
     _resources(agent, state)
     if state.project_id is not None:
         try:

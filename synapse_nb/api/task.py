@@ -33,7 +33,7 @@ class Task:
 
     def __init__(self, api: Api, record: TaskRecord | int) -> None:
         self.api = api
-        self._record = record if isinstance(record, TaskRecord) else api.task.get(record)
+        self._record = record if isinstance(record, TaskRecord) else api.task.record(record)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -44,13 +44,20 @@ class Task:
 
     def refresh(self) -> TaskRecord:
         """Fetch the newest record."""
-        self._record = self.api.task.get(self.id)
+        self._record = self.api.task.record(self.id)
         return self._record
 
     @property
     def record(self) -> TaskRecord:
         """The newest record."""
         return self.refresh()
+
+    def __getattr__(self, name: str) -> Any:
+        # The record's other fields read through (agent_id, payload, attempt, retry_of, ...),
+        # live like the properties above, so a handle stands wherever a record was read.
+        if name.startswith("_") or name not in TaskRecord.model_fields:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self.refresh(), name)
 
     @property
     def status(self) -> str:

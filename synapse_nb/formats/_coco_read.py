@@ -9,17 +9,15 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from synapse_nb.errors import InputError
 from synapse_nb.formats.palette import class_colour
+from synapse_nb.formats.problems import Problems, verify_image
 from synapse_nb.formats.raw import RawDataset, RawDatasetRef, RawItem, RawMeta
 from synapse_nb.schemas.project import Bitmap, ClassMeta, ClassShape, LabelObject, Polygon, Rectangle
-
-log = logging.getLogger(__name__)
 
 # An object tag that marks a COCO crowd region (iscrowd=1); the writer maps it back.
 CROWD_TAG = "iscrowd"
@@ -48,48 +46,48 @@ def _rle_geometry(seg: dict[str, Any], height: int, width: int, where: str) -> B
     return Bitmap(size=(int(size[0]), int(size[1])), counts=str(counts))
 
 
-def _geometry(ann: dict[str, Any], height: int, width: int, where: str) -> tuple[Rectangle | Polygon | Bitmap | None, str]:
+def _geometry(ann: dict[str, Any], height: int, width: int, where: str) -> tuple[Rectangle | Polygon | Bitmap, str]:
     """The geometry of one annotation and the kind of segmentation it came from."""
     seg = ann.get("segmentation")
     if isinstance(seg, dict):
         return _rle_geometry(seg, height, width, where), "bitmap"
     if isinstance(seg, list) and seg:
         parts = [p for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0]
-        if len(parts) == 1:
-            flat = parts[0]
-            return Polygon(points=[(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]), "polygon"
-        if len(parts) > 1:
-            # One object in several pieces (an occluded car): one mask keeps it one object.
-            from pycocotools import mask as mask_utils
-
-            rle = mask_utils.merge(mask_utils.frPyObjects(parts, height, width))
-            return Bitmap(size=(height, width), counts=rle["counts"].decode("ascii")), "polygon"
+        if parts:
+            # One object in several parts (an occluded car) stays one polygon with pieces.
+            rings = [[(float(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)] for flat in parts]
+            return Polygon(points=rings[0], pieces=rings[1:]), "polygon"
     bbox = ann.get("bbox")
     if not (isinstance(bbox, list) and len(bbox) == 4):
         raise InputError(where, "a 'bbox' [x, y, w, h] or a segmentation", got=ann.get("bbox"))
     x, y, w, h = (float(v) for v in bbox)
     if w <= 0 or h <= 0:
-        return None, "rectangle"
+        raise InputError(f"{where}.bbox", "a box [x, y, w, h] with positive width and height", got=bbox)
     return Rectangle(x1=x, y1=y, x2=x + w, y2=y + h), "rectangle"
 
 
-def _image_size(path: Path) -> tuple[int, int]:
-    from PIL import Image  # header only
+def _attributes(ann: dict[str, Any]) -> dict[str, Any]:
+    """The annotation's ``attributes`` (CVAT: occluded, track_id...; Label Studio: its own), kept."""
+    value = ann.get("attributes")
+    return dict(value) if isinstance(value, dict) else {} if value is None else value
 
-    with Image.open(path) as im:
-        return im.size
 
-
-def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None) -> RawDataset:
+def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None,
+              problems: Problems | None = None) -> RawDataset:
     """Read a COCO dataset into a :class:`RawDataset`, images referenced in place.
 
     Categories become classes in id order; a class's shape is ``polygon`` when any of its
     annotations has a polygon segmentation, ``bitmap`` when any has an RLE, else
-    ``rectangle``. Polygons become polygons (several pieces of one object: one bitmap),
+    ``rectangle``. Polygons become polygons (several parts of one object: one polygon with
+``pieces``), annotations' ``attributes`` the objects' attributes,
     RLEs (compressed or not, crowd regions included: tagged ``iscrowd``) bitmaps, and
     annotations without a segmentation rectangles from their ``bbox``. Sub-folders in
     ``file_name`` become datasets (nested ones joined by ``-``), images without one go to
     dataset ``default``. Item ids are the COCO image ids; file names are kept.
+
+    Every image is decoded and every annotation checked (a box of zero or negative size is an
+    error naming its annotation id): a bad one raises an InputError naming the file, or, with
+    ``problems`` in ``"skip"`` mode, its image is left out (with all its annotations) and listed.
 
     Example:
         >>> raw = read_coco(Path("shapes-coco/images"), Path("shapes-coco/annotations.json"))  # doctest: +SKIP
@@ -112,6 +110,7 @@ def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None)
             raise InputError(f"categories[{k}].name", "unique category names", got=cat["name"])
         categories[cat["id"]] = cat["name"]
 
+    problems = problems if problems is not None else Problems("raise")
     records: dict[int, dict[str, Any]] = {}
     missing = []
     for k, img in enumerate(doc["images"]):
@@ -125,46 +124,76 @@ def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None)
         if not path.is_file():
             missing.append(file_name)
         records[image_id] = {"path": path, "parts": parts, "width": img.get("width"), "height": img.get("height")}
-    if missing:
+    if missing and problems.on_error == "raise":
         raise InputError("images_dir", f"the image files named in {annotations_json.name}", got=f"{len(missing)} missing, e.g. {missing[:3]}")
 
-    for record in records.values():
+    bad: set[int] = set()
+    for image_id, record in records.items():
+        try:
+            width, height = verify_image(record["path"])
+        except InputError as exc:
+            problems.found(exc, record["path"])
+            bad.add(image_id)
+            continue
         if not record["width"] or not record["height"]:
-            record["width"], record["height"] = _image_size(record["path"])
+            record["width"], record["height"] = width, height
 
     objects: dict[int, list[LabelObject]] = defaultdict(list)
-    seen_kinds: dict[str, set[str]] = defaultdict(set)
-    skipped = 0
+    kinds: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for k, ann in enumerate(doc.get("annotations") or []):
+        ann_id = ann.get("id")
         where = f"annotations[{k}]"
-        class_name = categories.get(ann.get("category_id"))  # type: ignore[arg-type]
-        if class_name is None:
-            raise InputError(f"{where}.category_id", f"one of the category ids {sorted(categories)}", got=ann.get("category_id"))
         record = records.get(ann.get("image_id"))  # type: ignore[arg-type]
         if record is None:
             raise InputError(f"{where}.image_id", "the id of an image in the file", got=ann.get("image_id"))
-        geometry, kind = _geometry(ann, int(record["height"]), int(record["width"]), where)
-        if geometry is None:
-            skipped += 1
+        image_id = ann["image_id"]
+        if image_id in bad:
             continue
-        seen_kinds[class_name].add(kind)
+        try:
+            class_name = categories.get(ann.get("category_id"))  # type: ignore[arg-type]
+            if class_name is None:
+                raise InputError(f"{where}.category_id", f"one of the category ids {sorted(categories)}",
+                                 got=ann.get("category_id"))
+            geometry, kind = _geometry(ann, int(record["height"]), int(record["width"]), where)
+        except InputError as exc:
+            named = InputError(exc.field, exc.expected, got=exc.got,
+                               hint=f"annotation id {ann_id} of {annotations_json}, image {record['path']}")
+            problems.found(named, record["path"], annotation_id=ann_id if isinstance(ann_id, int) else None)
+            bad.add(image_id)
+            continue
+        kinds[image_id].append((class_name, kind))
         tags = [CROWD_TAG] if ann.get("iscrowd") else []
-        objects[ann["image_id"]].append(LabelObject(class_name=class_name, geometry=geometry, tags=tags))
-    if skipped:
-        log.warning("%s: %d annotations with a zero-size box and no segmentation were left out", annotations_json.name, skipped)
+        try:
+            obj = LabelObject(class_name=class_name, geometry=geometry, tags=tags, attributes=_attributes(ann))
+        except ValueError as exc:
+            problems.found(InputError(f"{where}.attributes", "a mapping of names to plain values (text, numbers, "
+                                      "true/false, null)", got=ann.get("attributes"),
+                                      hint=f"annotation id {ann_id} of {annotations_json}: {exc}"),
+                           record["path"], annotation_id=ann_id if isinstance(ann_id, int) else None)
+            bad.add(image_id)
+            continue
+        objects[image_id].append(obj)
+    seen_kinds: dict[str, set[str]] = defaultdict(set)
+    for image_id, pairs in kinds.items():
+        if image_id not in bad:
+            for class_name, kind in pairs:
+                seen_kinds[class_name].add(kind)
 
     def shape_of(class_name: str) -> ClassShape:
         kinds = seen_kinds.get(class_name, set())
         return "polygon" if "polygon" in kinds else "bitmap" if "bitmap" in kinds else "rectangle"
 
     try:
-        classes = [ClassMeta(name=n, shape=shape_of(n), color=class_colour(i)) for i, n in enumerate(categories.values())]
+        classes = [ClassMeta(name=n, shape=shape_of(n), color=class_colour(i), source_id=cat_id)
+                   for i, (cat_id, n) in enumerate(categories.items())]
     except ValueError as exc:
         raise InputError("categories", "names without '/', '\\' or control characters", got=list(categories.values())) from exc
 
     dataset_ids: dict[str, int] = {}
     items = []
     for image_id, record in records.items():
+        if image_id in bad:
+            continue
         parts = record["parts"]
         dataset = "-".join(parts[:-1]) or "default"
         items.append(
@@ -176,8 +205,12 @@ def read_coco(images_dir: Path, annotations_json: Path, name: str | None = None)
                 width=int(record["width"]),
                 height=int(record["height"]),
                 objects=objects.get(image_id, []),
+                source_id=image_id,
             )
         )
+    if not items:
+        raise InputError("images_dir", "at least one readable image with valid annotations",
+                         got=f"all {len(records)} skipped", hint=problems.skipped[0].reason if problems.skipped else None)
     default_name = annotations_json.parent.name if annotations_json.stem.startswith("annotations") else annotations_json.stem
     meta = RawMeta(
         project_name=name or default_name or "coco",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from synapse_nb.errors import InputError
-from synapse_nb.formats.shapes import bitmap_to_polygon, rectangle_to_polygon
+from synapse_nb.formats.shapes import bitmap_to_polygon, rectangle_to_polygon, ring_area
 from synapse_nb.schemas.project import LabelObject, Polygon, Rectangle
 
 YoloTask = Literal["detect", "segment"]
@@ -56,8 +56,7 @@ def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, 
         if isinstance(geom, Rectangle):
             x1, y1, x2, y2 = geom.x1, geom.y1, geom.x2, geom.y2
         elif isinstance(geom, Polygon):
-            xs, ys = zip(*geom.points)
-            x1, y1, x2, y2 = min(xs), min(ys), max(xs), max(ys)
+            x1, y1, x2, y2 = geom.bbox()  # every part of a multi-part object
         else:
             x1, y1, x2, y2 = geom.bbox()
         x1, x2 = _clip01(x1 / width), _clip01(x2 / width)
@@ -69,7 +68,8 @@ def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, 
     if isinstance(geom, Rectangle):
         polygon = rectangle_to_polygon(geom)
     elif isinstance(geom, Polygon):
-        polygon = geom
+        # A YOLO line holds one polygon: a multi-part object keeps its largest part.
+        polygon = geom if not geom.pieces else Polygon(points=max(geom.rings(), key=ring_area))
     else:
         polygon = bitmap_to_polygon(geom)
     coords = []
@@ -84,10 +84,17 @@ def object_line(obj: LabelObject, class_index: int, task: YoloTask, width: int, 
     return f"{class_index} " + " ".join(coords)
 
 
+def _at(error: InputError, line: int) -> InputError:
+    error.line = line  # type: ignore[attr-defined]  # for the skip report
+    return error
+
+
 def parse_label_file(path: Path, names: list[str], width: int, height: int) -> list[LabelObject]:
     """Read a YOLO label file into objects in pixels: 5 values a box, 7+ (odd) a polygon.
 
     A missing file means no objects (a background image, as ultralytics treats it).
+    Coordinates must be normalised (0..1): ultralytics drops a label file with any other,
+    so such a line is an error naming the file and line (``InputError.line`` holds it).
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -103,19 +110,24 @@ def parse_label_file(path: Path, names: list[str], width: int, height: int) -> l
             cls = int(float(parts[0]))
             values = [float(v) for v in parts[1:]]
         except ValueError:
-            raise InputError(where, "numbers: class then coordinates", got=line) from None
+            raise _at(InputError(where, "numbers: class then coordinates", got=line), lineno) from None
         if not 0 <= cls < len(names):
-            raise InputError(where, f"a class index in 0..{len(names) - 1}", got=cls)
+            raise _at(InputError(where, f"a class index in 0..{len(names) - 1}", got=cls), lineno)
+        outside = [v for v in values if not 0.0 <= v <= 1.0]
+        if outside:
+            raise _at(InputError(where, "normalised coordinates in 0..1 (ultralytics drops label files with others)",
+                                 got=line, hint=f"outside 0..1: {outside[:4]}"), lineno)
         if len(values) == 4:
             cx, cy, w, h = values
             x1, y1 = (cx - w / 2) * width, (cy - h / 2) * height
             x2, y2 = (cx + w / 2) * width, (cy + h / 2) * height
             if x2 <= x1 or y2 <= y1:
-                raise InputError(where, "a box with positive width and height", got=line)
+                raise _at(InputError(where, "a box with positive width and height", got=line), lineno)
             geometry: Rectangle | Polygon = Rectangle(x1=x1, y1=y1, x2=x2, y2=y2)
         elif len(values) >= 6 and len(values) % 2 == 0:
             geometry = Polygon(points=[(values[i] * width, values[i + 1] * height) for i in range(0, len(values), 2)])
         else:
-            raise InputError(where, "4 box values or 3+ polygon points (keypoint labels are not supported)", got=line)
+            raise _at(InputError(where, "4 box values or 3+ polygon points (keypoint labels are not supported)", got=line),
+                      lineno)
         objects.append(LabelObject(class_name=names[cls], geometry=geometry))
     return objects

@@ -17,6 +17,7 @@ from synapse_nb.errors import InputError
 from synapse_nb.formats._yolo_labels import IMG_FORMATS, label_path_for, parse_label_file
 from synapse_nb.formats.raw import RawDatasetRef, RawDataset, RawItem, RawMeta
 from synapse_nb.formats.palette import class_colour
+from synapse_nb.formats.problems import Problems, verify_image
 from synapse_nb.schemas.project import ClassMeta, TagMeta
 
 _SPLITS = ("train", "val", "test")
@@ -75,17 +76,7 @@ def _split_images(root: Path, entry: str, split: str, where: str) -> list[tuple[
     raise InputError(f"{where}: {split}", "an existing folder or image list", got=str(path))
 
 
-def _image_size(path: Path) -> tuple[int, int]:
-    from PIL import Image  # reads the header only; pixels stay on disk
-
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except (OSError, ValueError) as exc:
-        raise InputError("images", "readable image files", got=str(path), hint=str(exc)) from None
-
-
-def read_yolo(path: Path, name: str | None = None) -> RawDataset:
+def read_yolo(path: Path, name: str | None = None, problems: Problems | None = None) -> RawDataset:
     """Read a YOLO ``dataset.yaml`` (or a folder with one) into a :class:`RawDataset`.
 
     Boxes become rectangles and polygon lines polygons; a class is ``polygon`` when any of
@@ -93,6 +84,10 @@ def read_yolo(path: Path, name: str | None = None) -> RawDataset:
     after it (its sub-folders, if any, become datasets named after them), and items carry
     the tag and ``split`` of the folder they came from (``test`` items: tag only). File
     names are kept and images are referenced in place by absolute path; nothing is copied.
+
+    Every image is decoded and every label checked (see :mod:`synapse_nb.formats.problems`):
+    a bad one raises an InputError naming the file (and line), or, with ``problems`` in
+    ``"skip"`` mode, is left out and listed there.
 
     Example:
         >>> raw = read_yolo(Path("exports/shapes-yolo"))  # doctest: +SKIP
@@ -124,6 +119,7 @@ def read_yolo(path: Path, name: str | None = None) -> RawDataset:
     if not found:
         raise InputError(where, "train/val entries that hold images", got={s: doc.get(s) for s in _SPLITS})
 
+    problems = problems if problems is not None else Problems("raise")
     dataset_ids: dict[str, int] = {}
     items: list[RawItem] = []
     polygon_classes: set[str] = set()
@@ -133,8 +129,12 @@ def read_yolo(path: Path, name: str | None = None) -> RawDataset:
         if key in seen:
             raise InputError("path", "file names unique within each dataset folder", got=str(image), hint=f"same name as {seen[key]}")
         seen[key] = image
-        width, height = _image_size(image)
-        objects = parse_label_file(Path(label_path_for(str(image))), names, width, height)
+        try:
+            width, height = verify_image(image)
+            objects = parse_label_file(Path(label_path_for(str(image))), names, width, height)
+        except InputError as exc:
+            problems.found(exc, image, line=getattr(exc, "line", None))
+            continue
         polygon_classes.update(o.class_name for o in objects if o.geometry.type == "polygon")
         ds_id = dataset_ids.setdefault(dataset, len(dataset_ids) + 1)
         items.append(
@@ -150,6 +150,9 @@ def read_yolo(path: Path, name: str | None = None) -> RawDataset:
                 split=split if split in ("train", "val") else None,
             )
         )
+    if not items:
+        raise InputError(where, "at least one readable image with valid labels",
+                         got=f"all {len(found)} skipped", hint=problems.skipped[0].reason if problems.skipped else None)
     try:
         classes = [
             ClassMeta(name=n, shape="polygon" if n in polygon_classes else "rectangle", color=class_colour(i)) for i, n in enumerate(names)

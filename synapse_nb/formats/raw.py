@@ -81,6 +81,8 @@ class RawItem(BaseModel):
     collections: list[int] = Field(default_factory=list)
     objects: list[LabelObject] = Field(default_factory=list)
     image_hash: str | None = None
+    # Its id in the file it came from (a COCO image id): kept in the project, used on export.
+    source_id: int | None = None
     # Set by an export made with a train/val split.
     split: Literal["train", "val"] | None = None
 

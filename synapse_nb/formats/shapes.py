@@ -90,8 +90,8 @@ def polygon_to_bitmap(polygon: Polygon, height: int, width: int) -> Bitmap:
     """
     from pycocotools import mask as mask_utils  # lazy: only masks need it
 
-    flat = [float(c) for point in polygon.points for c in point]
-    rles = mask_utils.frPyObjects([flat], height, width)
+    flats = [[float(c) for point in ring for c in point] for ring in polygon.rings()]
+    rles = mask_utils.frPyObjects(flats, height, width)
     rle = mask_utils.merge(rles)
     return Bitmap(size=(height, width), counts=rle["counts"].decode("ascii"))
 
@@ -142,13 +142,23 @@ def bitmap_area(bitmap: Bitmap) -> int:
 
 
 def polygon_area(polygon: Polygon) -> float:
-    """Area of a simple polygon (shoelace formula).
+    """Area of a polygon: the sum of its parts' (shoelace formula).
 
     Example:
         >>> polygon_area(Polygon(points=[(0, 0), (4, 0), (4, 3)]))
         6.0
     """
-    pts = np.asarray(polygon.points, dtype=np.float64)
+    return sum(ring_area(ring) for ring in polygon.rings())
+
+
+def ring_area(points: list[tuple[float, float]]) -> float:
+    """Area of one closed ring of points (shoelace formula).
+
+    Example:
+        >>> ring_area([(0, 0), (2, 0), (2, 2), (0, 2)])
+        4.0
+    """
+    pts = np.asarray(points, dtype=np.float64)
     x, y = pts[:, 0], pts[:, 1]
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
 

@@ -144,6 +144,19 @@ class Framework(BaseModel):
         """Framework-specific checks of parsed hyperparameters; the base accepts everything."""
         return dict(values)
 
+    def canonical_metric(self, name: str) -> str:
+        """Our name of a metric given in the framework's own words (the base: as given)."""
+        return name
+
+    def metric_aliases(self) -> dict[str, str]:
+        """The framework's own metric names that are accepted, and ours they map to."""
+        return {}
+
+    def check_search(self, fixed: dict[str, Any], searched: list[str]) -> None:
+        """Framework-specific checks of a search: the fixed hyperparameters and the searched
+        names together (e.g. a value the framework would ignore). The base accepts everything."""
+        return None
+
     def load_train_action(self) -> type:
         """Import and return the train action class named by :attr:`train_action`."""
         module_name, _, class_name = self.train_action.partition(":")

@@ -32,6 +32,8 @@ class ClassMeta(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     shape: ClassShape = "rectangle"
     color: str = Field(default="#1f77b4", pattern=HEX_COLOUR)
+    # The id the class had in the file it was imported from (a COCO category id), kept for export.
+    source_id: int | None = None
 
 
 class TagMeta(_Strict):
@@ -62,15 +64,25 @@ class Rectangle(_Strict):
 
 
 class Polygon(_Strict):
-    """A closed polygon: at least 3 ``[x, y]`` points in pixels (not repeated at the end)."""
+    """A closed polygon: at least 3 ``[x, y]`` points in pixels (not repeated at the end).
+
+    ``pieces`` holds further parts of the same object, each a polygon of its own (an object
+    seen in several parts, as COCO's multi-part segmentations and annotation tools write
+    them); empty for a polygon in one piece.
+    """
 
     type: Literal["polygon"] = "polygon"
     points: list[tuple[float, float]] = Field(min_length=3)
+    pieces: list[Annotated[list[tuple[float, float]], Field(min_length=3)]] = Field(default_factory=list)
+
+    def rings(self) -> list[list[tuple[float, float]]]:
+        """Every part: ``points`` first, then ``pieces``."""
+        return [self.points, *self.pieces]
 
     def bbox(self) -> tuple[float, float, float, float]:
-        """The enclosing box ``(x1, y1, x2, y2)``."""
-        xs = [p[0] for p in self.points]
-        ys = [p[1] for p in self.points]
+        """The enclosing box ``(x1, y1, x2, y2)`` of every part."""
+        xs = [p[0] for ring in self.rings() for p in ring]
+        ys = [p[1] for ring in self.rings() for p in ring]
         return (min(xs), min(ys), max(xs), max(ys))
 
 
@@ -94,11 +106,13 @@ Geometry = Annotated[Rectangle | Polygon | Bitmap, Field(discriminator="type")]
 
 
 class LabelObject(_Strict):
-    """One labelled object on an item: its class (by name), geometry and tags."""
+    """One labelled object on an item: its class (by name), geometry, tags, and the
+    attributes annotation tools attach (``occluded``, ``track_id``...: plain values)."""
 
     class_name: str = Field(pattern=NAME_PATTERN)
     geometry: Geometry
     tags: list[str] = Field(default_factory=list)
+    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
 class ProjectCreate(_Strict):
@@ -170,6 +184,8 @@ class ItemCreate(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     tags: list[str] = Field(default_factory=list)
     objects: list[LabelObject] = Field(default_factory=list)
+    # The id the item had in the file it was imported from (a COCO image id), kept for export.
+    source_id: int | None = None
 
 
 class Item(_Strict):
@@ -187,6 +203,7 @@ class Item(_Strict):
     tags: list[str] = Field(default_factory=list)
     collections: list[int] = Field(default_factory=list)
     objects: list[LabelObject] = Field(default_factory=list)
+    source_id: int | None = Field(default=None, description="its id in the file it was imported from (COCO image id)")
     updated_at: datetime | None = None
 
 

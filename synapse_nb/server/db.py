@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS items (
     height INTEGER NOT NULL,
     tags TEXT NOT NULL DEFAULT '[]',
     objects TEXT NOT NULL DEFAULT '[]',
+    source_id INTEGER,
     updated_at TEXT NOT NULL,
     UNIQUE (dataset_id, name)
 );
@@ -208,6 +209,10 @@ class Database:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
             conn.executescript(SCHEMA)
+            # Version 2: items keep the id they had in the file they were imported from.
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(items)")}
+            if "source_id" not in columns:
+                conn.execute("ALTER TABLE items ADD COLUMN source_id INTEGER")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager

@@ -29,6 +29,17 @@ def project_cache_dir(api_url: str, project_id: int) -> Path:
     return sub_dir("cache", "projects", backend, str(project_id))
 
 
+def dataset_id_of(params: dict[str, Any]) -> int | None:
+    """The project id a run trains on: ``dataset`` or its Synapse spelling ``dataset_id``.
+
+    Example:
+        >>> dataset_id_of({"dataset_id": 4}), dataset_id_of({"dataset": 5, "dataset_id": None})
+        (4, 5)
+    """
+    value = params.get("dataset")
+    return value if value is not None else params.get("dataset_id")
+
+
 def resolve_split(context: Any) -> Any:
     """The TrainValSplit of the task (state, then params['splits'], else the default)."""
     from pydantic import TypeAdapter
@@ -67,13 +78,17 @@ class ExportDatasetStep(BaseStep[Any]):
     progress_weight = 0.2
     progress_category = "dataset"
 
+    def __init__(self, project_id: int | None = None) -> None:
+        # None: the run's project (params ``dataset`` / ``dataset_id``).
+        self.project_id = project_id
+
     def can_skip(self, context: Any) -> bool:
-        return bool(context.params.get("data_path"))
+        return self.project_id is None and bool(context.params.get("data_path"))
 
     def execute(self, context: Any) -> StepResult:
         from synapse_nb.formats.shapes import convert_objects
 
-        project_id = context.params.get("dataset")
+        project_id = self.project_id or dataset_id_of(context.params)
         if not project_id:
             raise InputError("dataset", "a project id to export (or data_path for a ready dataset)", got=project_id)
         api = context.client

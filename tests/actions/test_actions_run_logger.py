@@ -95,7 +95,7 @@ def test_nothing_is_lost_while_the_backend_is_down(home: Path) -> None:
     assert [p.epoch for p in points if p.key == "mAP50"] == list(range(POINTS_UP, POINTS_UP + POINTS_DOWN))
     assert len(points) == POINTS_UP + POINTS_DOWN, "no point lost, none doubled"
     assert [line.message for line in restarted.task.logs(task.id)] == [f"line {i}" for i in range(LINES_DOWN)]
-    assert restarted.task.get(task.id).progress["train"].fraction == 0.75
+    assert restarted.task.record(task.id).progress["train"].fraction == 0.75
     batches = _metric_batches(home, task.id)
     assert 2 <= batches <= (POINTS_UP + POINTS_DOWN) // 20, f"{batches} requests for {POINTS_UP + POINTS_DOWN} points"
 

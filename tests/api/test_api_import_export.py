@@ -130,6 +130,6 @@ def test_a_failed_import_leaves_no_project(api: Api, tmp_path: Path) -> None:
     images, annotations = coco_source(tmp_path / "source")
     (images / "set-b" / "three.png").write_bytes(b"not an image")
     before = {p.id for p in api.project.all()}
-    with pytest.raises(Exception, match="files\\[0\\]"):
+    with pytest.raises(InputError, match="set-b/three.png: expected a readable image file"):
         api.project.import_coco(images, annotations, name="broken", progress=False)
     assert {p.id for p in api.project.all()} == before

@@ -84,7 +84,7 @@ def test_task_lifecycle_and_reports(api: Api, tmp_path: Path) -> None:
     claimed = api.task.claim(agent.id)
     assert claimed is not None and claimed.id == record.id and claimed.status == "running"
     api.task.set_progress(record.id, "train", 2, 10, overall=0.3)
-    assert api.task.get(record.id).progress["train"].fraction == pytest.approx(0.2)
+    assert api.task.record(record.id).progress["train"].fraction == pytest.approx(0.2)
 
     assert api.task.log(record.id, ["epoch 1", {"message": "careful", "level": "WARNING"}]) == 2
     assert [line.message for line in api.task.logs(record.id, after_seq=1)] == ["careful"]

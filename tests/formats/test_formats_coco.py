@@ -95,7 +95,7 @@ def test_coco_to_raw_to_coco_keeps_everything(tmp_path: Path) -> None:
     out = write_coco(raw, tmp_path / "out")
     written = json.loads(out.read_text())
     assert [c["name"] for c in written["categories"]] == ["car", "person", "sign"]
-    assert [c["id"] for c in written["categories"]] == [1, 2, 3]
+    assert [c["id"] for c in written["categories"]] == [3, 7, 9], "the category ids as given"
     assert sorted(i["file_name"] for i in written["images"]) == ["default/c.png", "street/a.jpg", "street/b.jpg"]
     for image in written["images"]:
         assert (tmp_path / "out" / "images" / image["file_name"]).is_file()
@@ -108,7 +108,9 @@ def test_coco_to_raw_to_coco_keeps_everything(tmp_path: Path) -> None:
 def test_raw_to_coco_to_raw_keeps_every_object(sample_raw: RawDataset, tmp_path: Path) -> None:
     path = write_coco(sample_raw, tmp_path / "coco")
     back = read_coco(tmp_path / "coco" / "images", path)
-    assert back.meta.classes == sample_raw.meta.classes
+    # Read back from COCO, each class also knows its category id.
+    assert [c.model_copy(update={"source_id": None}) for c in back.meta.classes] == sample_raw.meta.classes
+    assert [c.source_id for c in back.meta.classes] == list(range(1, len(sample_raw.meta.classes) + 1))
     assert {d.name for d in back.meta.datasets} == {d.name for d in sample_raw.meta.datasets}
     originals = {i.id: i for i in sample_raw.items}
     assert sorted(originals) == sorted(i.id for i in back.items)
@@ -167,5 +169,6 @@ def test_a_polygon_in_pieces_stays_one_object(tmp_path: Path) -> None:
     source.write_text(json.dumps(doc))
     raw = read_coco(tmp_path / "src" / "images", source)
     (car,) = [o for i in raw.items for o in i.objects if o.class_name == "car"]
-    assert isinstance(car.geometry, Bitmap)
+    assert isinstance(car.geometry, Polygon), "its vertices are kept, not rasterised"
+    assert car.geometry.rings() == [[(1, 2), (5, 2), (5, 6), (1, 6)], [(8, 8), (12, 8), (12, 12), (8, 12)]]
     assert car.geometry.bbox() == (1, 2, 12, 12)

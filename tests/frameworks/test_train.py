@@ -21,7 +21,8 @@ def test_detection_autolog_sends_every_loss_metric_and_learning_rate(det_run) ->
     loss_names = set(recorder.loss_names)
     assert loss_names >= {"box_loss", "cls_loss", "dfl_loss"}
     assert sink.keys("train") == loss_names | {"lr/pg0", "lr/pg1", "lr/pg2"}
-    assert sink.keys("val") == loss_names | BOX_METRICS
+    # and ultralytics' fitness (what it picks best.pt by), so `fitness` can be the tune metric
+    assert sink.keys("val") == loss_names | BOX_METRICS | {"fitness"}
     # every (category, key) once per epoch, epochs counted from 0, no extra final call
     assert sink.epochs() == [0, 1]
     per_epoch = len(sink.keys("train")) + len(sink.keys("val"))

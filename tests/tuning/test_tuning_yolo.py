@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 import synapse_nb as snb
-from synapse_nb.errors import TaskFailed
+from synapse_nb.api import Task
+from synapse_nb.errors import InputError, TaskFailed
+from synapse_nb.schemas import TaskCreate
 from tuning_helpers import WAIT, trials_by_id
 
 pytestmark = pytest.mark.slow
@@ -84,12 +86,16 @@ def test_every_epoch_of_every_trial_is_logged_with_its_trial_id(yolo_search: dic
 def test_searching_the_learning_rate_with_the_auto_optimizer_fails_before_any_trial(
         api: Any, agent_id: int, project: Any) -> None:
     # 'auto' (ultralytics' default) picks its own lr0 and momentum: the trials would all
-    # train the same settings.
-    task = snb.TrainApi(api).run(
-        agent_id, project.id, model="YOLO/yolov8n-det", hyperparameters="epochs: 1\nimgsz: 64\n",
+    # train the same settings. Refused before submission; a task created without the
+    # pre-flight (api.task.create) fails before any trial.
+    state = snb.TrainState(
+        agent_id=agent_id, project_id=project.id, model="YOLO/yolov8n-det", hyperparameters="epochs: 1\nimgsz: 64\n",
         search_space=[{"name": "lr0", "type": "loguniform", "min": 1e-4, "max": 1e-1, "base": 10}],
-        tune_config={"mode": "max", "metric": "val/mAP50", "num_samples": 2}, num_cpus=1,
+        tune_config={"mode": "max", "metric": "val/mAP50", "num_samples": 2}, num_cpus=1, is_tune=True,
     )
+    with pytest.raises(InputError, match="hyperparameters.optimizer"):
+        snb.TrainApi(api).run(state)
+    task = Task(api, api.task.create(TaskCreate(agent_id=agent_id, state=state.model_dump(mode="json"))))
     with pytest.raises(TaskFailed, match="hyperparameters.optimizer"):
         task.wait(timeout=WAIT, progress=False)
     assert task.trials().empty

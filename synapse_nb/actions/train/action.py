@@ -131,14 +131,24 @@ class BaseTrainAction(Generic[P]):
             self.runtime.run.set_progress(current, total, category)
 
     def get_dataset(self) -> dict[str, Any]:
-        """The exported dataset (after the export step): path, format, split, sizes."""
-        if not self.context.dataset:
-            from synapse_nb.steps.export import ExportDatasetStep
+        """The run's dataset, ready to train on: ``id``, ``name``, ``path`` (dataset.yaml for
+        ``target_format`` 'yolo' or None, annotations.json for 'coco'), ``classes``, sizes.
 
-            result = ExportDatasetStep().execute(self.context)
-            if not result.success:
-                raise SynapseNBError(result.error or "dataset export failed")
-        return self.context.dataset
+        Reads ``params.dataset_id`` (or ``params.dataset``) and fetches it through
+        ``client.get_data_collection``, as the Synapse SDK does; override it for another
+        source. With ``data_path`` in params, that dataset is returned as it is.
+        """
+        from synapse_nb.steps.export import dataset_id_of
+
+        params = self.params.model_dump()
+        dataset_id = dataset_id_of(params)
+        if dataset_id is None:
+            if params.get("data_path"):
+                return {**self.context.dataset, "id": None, "name": Path(params["data_path"]).name,
+                        "path": params["data_path"]}
+            raise InputError("dataset_id", "a project id in params (dataset_id or dataset) to fetch the dataset of",
+                             got=None)
+        return self.client.get_data_collection(dataset_id)
 
     def get_checkpoint(self) -> dict[str, Any] | None:
         """The resolved checkpoint: {path, category ('base'|'trained'), id, name} or None."""
@@ -149,16 +159,16 @@ class BaseTrainAction(Generic[P]):
         return self.context.checkpoint
 
     def create_model(self, path: str | Path, **kwargs: Any) -> dict[str, Any]:
-        """Upload trained weights (a file or folder) to the model registry; returns the record."""
-        from synapse_nb.steps.upload import upload_model
+        """Upload trained weights (a file or folder) to the model registry; returns the
+        record as a dict with ``id``. ``name=``, ``metrics=``, ``config=`` are optional.
 
-        record = upload_model(self.context, Path(path), **kwargs)
-        self.context.model = record
-        return record
+        Example (in ``execute``): ``model = self.create_model('./model', name='my-model')``.
+        """
+        return self.client.create_model({"file": str(path), **kwargs})
 
     def get_model(self, model_id: int) -> dict[str, Any]:
-        """A model record of the registry."""
-        return self.client.model.get(model_id).model_dump(mode="json")
+        """A model record of the registry, as a dict."""
+        return self.client.get_model(model_id)
 
     def autolog(self, framework: str, model: Any = None) -> None:
         """Log a framework's per-epoch metrics and progress automatically.
@@ -210,6 +220,9 @@ class BaseTrainAction(Generic[P]):
             event = "reused from the earlier attempt" if getattr(step, "reused", False) else event
             run.log(f"step {step.name}: {event}", level="ERROR" if event == "failed" else "INFO")
 
+        from synapse_nb.actions.train.autolog import track_best_weights
+
+        self._autolog_cleanups.insert(0, track_best_weights())
         try:
             run_steps(registry, self.context, self.context.progress, on_step)
         finally:
@@ -235,6 +248,25 @@ class BaseTrainAction(Generic[P]):
         if isinstance(value, BaseModel):
             value = value.model_dump()
         return self.result_model.model_validate(value)
+
+    @classmethod
+    def canonical_metric(cls, name: str) -> str:
+        """Our name of a metric the plugin's framework names its own way (``framework_name``'s
+        :meth:`~synapse_nb.frameworks.Framework.canonical_metric`); other names as given."""
+        if not cls.framework_name:
+            return name
+        from synapse_nb.frameworks import get_framework
+
+        try:
+            framework = get_framework(cls.framework_name)
+        except SynapseNBError:  # not registered here, or failed to load: names stay as given
+            return name
+        return framework.canonical_metric(name)
+
+    @classmethod
+    def setup_steps_overridden(cls) -> bool:
+        """Whether the plugin builds its own pipeline (then the automatic one's checks don't apply)."""
+        return cls.setup_steps is not BaseTrainAction.setup_steps
 
     @classmethod
     def execute_takes_data(cls) -> bool:

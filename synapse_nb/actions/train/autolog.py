@@ -78,3 +78,57 @@ def enable_autolog(framework: str, action: Any, model: Any = None) -> Callable[[
                 registered.remove(fn)
 
     return remove
+
+
+def _models_of(trainer: Any) -> list[Any]:
+    """The ultralytics ``Model`` objects whose ``.trainer`` is ``trainer``.
+
+    A trainer keeps no link to the model that made it; the model holds the trainer, so the
+    garbage collector's referrer lists (public ``gc`` API) find it: either the model itself
+    or its attribute dict, whose owner is the model.
+    """
+    import gc
+
+    from ultralytics.engine.model import Model
+
+    found: list[Any] = []
+    for holder in gc.get_referrers(trainer):
+        if isinstance(holder, Model) and holder.__dict__.get("trainer") is trainer:
+            found.append(holder)
+        elif isinstance(holder, dict) and holder.get("trainer") is trainer:
+            found.extend(m for m in gc.get_referrers(holder) if isinstance(m, Model) and m.__dict__ is holder)
+    return found
+
+
+def _set_best(trainer: Any) -> None:
+    best = getattr(trainer, "best", None)
+    if best is None:
+        return
+    for model in _models_of(trainer):
+        model.best = best
+
+
+def track_best_weights() -> Callable[[], None]:
+    """Give every ultralytics model trained during the action a ``.best`` attribute (the
+    path of its best weights) when training ends; returns a function that stops it.
+
+    Synapse SDK plugins read ``model.best`` after ``model.train(...)`` (its documented
+    examples do); ultralytics itself keeps that path on ``model.trainer.best`` only. Added to
+    ultralytics' default callback registry (its public extension point), removed afterwards.
+    Without ultralytics installed this does nothing.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("ultralytics") is None:
+        return lambda: None
+    from ultralytics.utils.callbacks import base
+
+    callback = _Shared(_set_best)
+    base.default_callbacks.setdefault("on_train_end", []).append(callback)
+
+    def remove() -> None:
+        registered = base.default_callbacks.get("on_train_end", [])
+        if callback in registered:
+            registered.remove(callback)
+
+    return remove

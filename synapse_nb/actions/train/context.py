@@ -1,6 +1,6 @@
 """TrainContext: what the steps of a train action share while it runs.
 
-``runtime_ctx`` holds what the environment provides (the backend client, the task's
+``runtime_ctx`` holds what the environment provides (the backend's Api, the task's
 TrainRun logger, a working folder, the device, the trial id in tuning); the other fields are
 filled in by the steps as they go (``dataset`` by export/convert, ``model_path`` by
 training, ``model`` by upload).
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from synapse_nb.errors import SynapseNBError
 
 if TYPE_CHECKING:
+    from synapse_nb.actions.train.client import BackendClient
     from synapse_nb.actions.train.run import TrainRun
     from synapse_nb.api import Api
     from synapse_nb.state import TrainState
@@ -66,11 +67,14 @@ class TrainContext:
     action: Any = None
 
     @property
-    def client(self) -> Api:
-        """The backend client (raises when the action runs without a backend)."""
+    def client(self) -> BackendClient:
+        """The backend client: the task's Api plus the Synapse SDK's client calls
+        (``get_data_collection``, ``create_model``); raises when the action runs without a backend."""
+        from synapse_nb.actions.train.client import BackendClient
+
         if self.runtime_ctx.api is None:
             raise SynapseNBError("this action runs without a backend: there is no client")
-        return self.runtime_ctx.api
+        return BackendClient(self)
 
     @property
     def run(self) -> TrainRun:

@@ -3,8 +3,8 @@
 The Synapse SDK lets a plugin be a plain function; this wraps one into a train action so
 it gets the same export, progress, logging and upload. Set ``train.target_format = 'yolo'``
 (or a module-level ``TARGET_FORMAT``) to receive a converted dataset; the default is the
-raw dataset folder. (Tuning functions, ``tune(hyperparameter, run, dataset, checkpoint,
-**kwargs)``, note the different argument order.)
+raw dataset folder. A tuning function, ``tune(hyperparameter, run, dataset, checkpoint,
+**kwargs)``, is told apart by its argument order, not its name.
 
 Example:
     >>> def train(run, dataset, hyperparameter, checkpoint, **kwargs):
@@ -30,24 +30,47 @@ TRAIN_ARGS = ["run", "dataset", "hyperparameter", "checkpoint"]
 TUNE_ARGS = ["hyperparameter", "run", "dataset", "checkpoint"]
 
 
-def _check_signature(fn: Callable[..., Any], expected: list[str]) -> None:
-    names = [p.name for p in inspect.signature(fn).parameters.values()
-             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if names[: len(expected)] != expected:
-        raise InputError("plugin", f"a function {fn.__name__}({', '.join(expected)}, **kwargs)",
-                         got=f"{fn.__name__}({', '.join(names)})")
+def _positional_names(fn: Callable[..., Any]) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def is_tune_function(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is a tune function (its parameters in tune order), whatever its name.
+
+    A function in neither order is refused, with both accepted signatures in the message.
+
+    Example:
+        >>> def search(hyperparameter, run, dataset, checkpoint, **kwargs): ...
+        >>> is_tune_function(search)
+        True
+        >>> def fit(run, data, params): ...
+        >>> is_tune_function(fit)
+        Traceback (most recent call last):
+        ...
+        synapse_nb.errors.InputError: plugin: expected a train function train(run, dataset, hyperparameter, checkpoint, **kwargs) or a tune function tune(hyperparameter, run, dataset, checkpoint, **kwargs), got 'fit(run, data, params)'
+    """
+    names = _positional_names(fn)
+    if names[: len(TUNE_ARGS)] == TUNE_ARGS:
+        return True
+    if names[: len(TRAIN_ARGS)] == TRAIN_ARGS:
+        return False
+    name = getattr(fn, "__name__", "plugin")
+    raise InputError("plugin", f"a train function train({', '.join(TRAIN_ARGS)}, **kwargs) or a tune function "
+                               f"tune({', '.join(TUNE_ARGS)}, **kwargs)", got=f"{name}({', '.join(names)})")
 
 
 def wrap_function(fn: Callable[..., Any]) -> type[BaseTrainAction[BaseTrainParams]]:
-    """A train action class that calls ``fn`` as its ``execute``."""
-    is_tune = fn.__name__ == "tune"
-    _check_signature(fn, TUNE_ARGS if is_tune else TRAIN_ARGS)
+    """A train action class that calls ``fn`` as its ``execute`` (tune order or train order,
+    told by its parameters)."""
+    is_tune = is_tune_function(fn)
     module = sys.modules.get(fn.__module__)
     target = getattr(fn, "target_format", getattr(module, "TARGET_FORMAT", None))
 
     class FunctionTrainAction(BaseTrainAction[BaseTrainParams]):
         target_format = target
         plugin_function = staticmethod(fn)
+        is_tune_function = is_tune
 
         def execute(self, data_path: Path, checkpoint: dict[str, Any] | None) -> Any:
             dataset = {**self.context.dataset, "path": data_path}

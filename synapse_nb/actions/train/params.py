@@ -9,6 +9,8 @@ Example:
     ...     epochs: int = 10
     >>> MyParams.model_validate({"dataset": 3, "hyperparameter": {"epochs": 2}}).epochs
     2
+    >>> MyParams.model_validate({"dataset_id": 3}).dataset
+    3
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class BaseTrainParams(BaseModel):
 
     name: str | None = Field(default=None, description="job / experiment name")
     dataset: int | None = Field(default=None, description="project id to export and train on")
+    dataset_id: int | None = Field(default=None, description="the same project id, as the Synapse SDK spells it")
     data_path: str | None = Field(default=None, description="a ready dataset: skips export and conversion")
     checkpoint: int | str | None = Field(default=None, description="model id, 'Framework/name' or a local path")
     splits: dict[str, Any] | None = Field(default=None, description="the train/val split (a TrainValSplit as dict)")
@@ -41,8 +44,13 @@ class BaseTrainParams(BaseModel):
             return data
         hyper = data.get("hyperparameter") or {}
         if not isinstance(hyper, dict):
-            return data
+            hyper = {}
         merged = dict(data)
+        # `dataset` and `dataset_id` name one thing: whichever was given fills the other.
+        if merged.get("dataset") is None and merged.get("dataset_id") is not None:
+            merged["dataset"] = merged["dataset_id"]
+        elif merged.get("dataset_id") is None and merged.get("dataset") is not None:
+            merged["dataset_id"] = merged["dataset"]
         for key, value in hyper.items():
             # Only fields the params model declares are lifted; explicit params win.
             if key in cls.model_fields and key not in data:

@@ -17,7 +17,7 @@ from typing import Any
 from synapse_nb.errors import InputError
 from synapse_nb.steps.benchmark import BenchmarkStep
 from synapse_nb.steps.convert import ConvertDatasetStep
-from synapse_nb.steps.export import ExportDatasetStep
+from synapse_nb.steps.export import ExportDatasetStep, dataset_id_of
 from synapse_nb.steps.export_model import ExportModelStep
 from synapse_nb.steps.registry import StepRegistry
 from synapse_nb.steps.train import TrainStep
@@ -62,7 +62,7 @@ def default_registry(action: Any) -> StepRegistry[Any]:
     check_capabilities(type(action), state)
     registry: StepRegistry[Any] = StepRegistry()
     has_data_path = bool(ctx.params.get("data_path"))
-    if ctx.params.get("dataset") and not has_data_path:
+    if dataset_id_of(ctx.params) and not has_data_path:
         registry.register(ExportDatasetStep())
         registry.register(ConvertDatasetStep(target_format=action.target_format))
     elif not has_data_path and action.execute_takes_data():

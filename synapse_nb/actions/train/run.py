@@ -114,9 +114,26 @@ class TrainRun:
                        trial_id=self.trial_id, time=_now())
         self._push(self._logs, line)
 
-    def log_visualization(self, category: str, key: str, data: Any, epoch: int | None = None,
-                          kind: str = "plotly") -> None:
-        """Record a figure: a Plotly figure (or its dict) or an image reference."""
+    def log_visualization(self, category: str, key: str, data: Any, image: Any = None, *, epoch: int | None = None,
+                          kind: str | None = None) -> None:
+        """Record a figure or an image.
+
+        Two forms: ``log_visualization(category, key, figure, epoch=e)`` with a Plotly
+        figure (or its dict), and the Synapse SDK's ``log_visualization(category, key, epoch,
+        image_data)`` with image bytes, a PIL image or a numpy array (stored as a PNG).
+        """
+        if image is not None:
+            if epoch is not None:
+                raise TypeError("log_visualization: give the epoch once (positionally before the image, or epoch=)")
+            epoch, data = data, image
+        if kind is None:
+            from synapse_nb.actions.train.images import is_image
+
+            kind = "image" if is_image(data) else "plotly"
+        if kind == "image" and not isinstance(data, dict):
+            from synapse_nb.actions.train.images import image_data
+
+            data = image_data(data)
         if hasattr(data, "to_plotly_json"):
             data = data.to_plotly_json()
             data = {"data": [dict(t) for t in data.get("data", [])], "layout": dict(data.get("layout", {}))}

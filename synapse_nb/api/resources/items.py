@@ -32,6 +32,7 @@ class ItemEntry(BaseModel):
     name: str
     tags: list[str] = Field(default_factory=list)
     objects: list[LabelObject] = Field(default_factory=list)
+    source_id: int | None = None
 
 
 def _digest(data: bytes) -> str:
@@ -92,7 +93,8 @@ class ItemResource(Resource):
                     file_of_hash[digest] = len(files)
                     files.append(("files", (entry.name, data, "application/octet-stream")))
                 index = file_of_hash[digest]
-            uploads.append(ItemUpload(name=entry.name, tags=entry.tags, objects=entry.objects, image_hash=digest, file_index=index))
+            uploads.append(ItemUpload(name=entry.name, tags=entry.tags, objects=entry.objects, image_hash=digest, file_index=index,
+                                      source_id=entry.source_id))
         return self._send(dataset_id, uploads, files)
 
     def _send(self, dataset_id: int, uploads: list[ItemUpload], files: list[tuple[str, tuple[str, bytes, str]]]) -> list[Item]:

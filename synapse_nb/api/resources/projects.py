@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from synapse_nb.api._import import ImportedProject
 from synapse_nb.api.resources._base import Resource
+from synapse_nb.formats.problems import OnError
 from synapse_nb.schemas import ClassMeta, Page, Project, ProjectCreate, TagMeta
 from synapse_nb.schemas.backend import ProjectMetaUpdate
 
@@ -119,17 +122,43 @@ class ProjectResource(Resource):
             )
         return self.import_raw(raw, name=name, progress=progress)
 
-    def import_yolo(self, path: Path, name: str | None = None, progress: bool = True) -> Project:
-        """Import a YOLO dataset (its dataset.yaml or the folder with it) as a new project."""
+    def import_yolo(self, path: Path, name: str | None = None, progress: bool = True,
+                    on_error: OnError = "raise") -> ImportedProject:
+        """Import a YOLO dataset (its dataset.yaml or the folder with it) as a new project.
+
+        Every image is decoded and every label line checked first. ``on_error="raise"``
+        refuses bad data with an InputError naming the file and line, and nothing is
+        stored; ``"skip"`` imports the good images and lists the others, with why, in the
+        returned project's ``skipped``.
+        """
+        from synapse_nb.formats.problems import Problems
         from synapse_nb.formats.yolo import read_yolo
 
-        return self.import_raw(read_yolo(Path(path), name), name=name, progress=progress)
+        problems = Problems(on_error)
+        raw = read_yolo(Path(path), name, problems=problems)
+        return self._imported(self.import_raw(raw, name=name, progress=progress), problems)
 
-    def import_coco(self, images_dir: Path, annotations_json: Path, name: str | None = None, progress: bool = True) -> Project:
-        """Import a COCO dataset (images folder + annotations file) as a new project."""
+    def import_coco(self, images_dir: Path, annotations_json: Path, name: str | None = None, progress: bool = True,
+                    on_error: OnError = "raise") -> ImportedProject:
+        """Import a COCO dataset (images folder + annotations file) as a new project.
+
+        As :meth:`import_yolo`: bad images and annotations (a box of zero or negative size,
+        an unknown category) are refused naming the file and annotation id, or with
+        ``on_error="skip"`` their images are left out and listed in ``skipped``.
+        """
         from synapse_nb.formats.coco import read_coco
+        from synapse_nb.formats.problems import Problems
 
-        return self.import_raw(read_coco(Path(images_dir), Path(annotations_json), name), name=name, progress=progress)
+        problems = Problems(on_error)
+        raw = read_coco(Path(images_dir), Path(annotations_json), name, problems=problems)
+        return self._imported(self.import_raw(raw, name=name, progress=progress), problems)
+
+    @staticmethod
+    def _imported(project: Project, problems: Any) -> ImportedProject:
+        if problems.skipped:
+            warnings.warn(f"{len(problems.skipped)} images were skipped (project.skipped says which and why)",
+                          UserWarning, stacklevel=3)
+        return ImportedProject(**project.model_dump(), skipped=problems.skipped)
 
     # -- export ------------------------------------------------------------------------
 

@@ -11,13 +11,15 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
 from synapse_nb.api.resources._base import Resource
 from synapse_nb.errors import BackendError, InputError
 from synapse_nb.schemas import LogLine, MetricPoint, Page, TaskCreate, TaskError, TaskRecord, TrialTable, Visualization
+if TYPE_CHECKING:
+    from synapse_nb.api.task import Task
 from synapse_nb.schemas.backend import BatchResult, ProgressUpdate, TaskFile, TaskStatusUpdate
 
 BATCH = 5000
@@ -56,6 +58,11 @@ class TaskResource(Resource):
         [0.5]
     """
 
+    def __init__(self, http: Any, api: Any = None) -> None:
+        super().__init__(http)
+        # The Api that owns this resource: the Task handles get() returns talk through it.
+        self._api = api
+
     # -- records and lifecycle ---------------------------------------------------------
 
     def create(self, body: TaskCreate | dict[str, Any]) -> TaskRecord:
@@ -63,8 +70,18 @@ class TaskResource(Resource):
         create = body if isinstance(body, TaskCreate) else TaskCreate.model_validate(body)
         return TaskRecord.model_validate(self._http.json("POST", "/tasks", json=create.model_dump(mode="json")))
 
-    def get(self, id: int) -> TaskRecord:
-        """One task."""
+    def get(self, id: int) -> Task:
+        """The handle of one task (``wait()``, ``retry()``, ``dashboard()``, ``experiment``...),
+        from any notebook, any time after it was submitted; its record's fields read through
+        (``.status``, ``.payload``, ``.agent_id``...). :meth:`record` is the bare record."""
+        from synapse_nb.api.task import Task
+
+        if self._api is None:
+            raise InputError("api", "a task resource created by an Api (TaskResource(http, api))", got=None)
+        return Task(self._api, self.record(id))
+
+    def record(self, id: int) -> TaskRecord:
+        """One task's record, as the backend stores it."""
         return TaskRecord.model_validate(self._http.json("GET", f"/tasks/{int(id)}"))
 
     def list(

@@ -26,9 +26,6 @@ from synapse_nb.errors import InputError, StepFailed
 # Seconds between uploads of the last checkpoint (for resume on another machine).
 CHECKPOINT_INTERVAL_ENV = "SYNAPSE_NB_CHECKPOINT_INTERVAL"
 RESUME_FILE = "checkpoints/last.pt"
-# ultralytics' 'auto' optimizer picks its own learning rate and momentum: searched with it,
-# these would leave every trial training the same settings.
-IGNORED_BY_AUTO_OPTIMIZER = ("lr0", "momentum")
 
 
 class YoloParams(BaseTrainParams):
@@ -104,22 +101,14 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         self.task_type = self.model_info.task_type if self.model_info else "object detection"
 
     def _check_search(self) -> None:
-        """Refuse a search whose values ultralytics would ignore, before any trial runs."""
+        """Refuse a search whose values ultralytics would ignore, before any trial runs (the
+        same check ``TrainApi`` makes before submitting; here for tasks created otherwise)."""
         state = self.runtime.state
         if state is None or not state.is_tune or state.search_space is None:
             return
-        searched = set(state.search_space.names)
-        ignored = [name for name in IGNORED_BY_AUTO_OPTIMIZER if name in searched]
-        if not ignored or "optimizer" in searched:
-            return
-        from synapse_nb.frameworks.ultralytics_yolo.hyperparameters import default_values
+        from synapse_nb.frameworks.ultralytics_yolo.hyperparameters import check_search
 
-        optimizer = str(self.params.hyperparameter.get("optimizer", default_values().get("optimizer", "auto")))
-        if optimizer.lower() == "auto":
-            raise InputError("hyperparameters.optimizer", f"a named optimizer (e.g. SGD or AdamW) to search "
-                             f"{' and '.join(ignored)}", got=optimizer,
-                             hint="ultralytics' 'auto' optimizer picks its own learning rate and momentum, so "
-                                  "every trial would train with the same values")
+        check_search(dict(self.params.hyperparameter), list(state.search_space.names))
 
     def _model_info(self) -> Any:
         from synapse_nb.frameworks import resolve_model

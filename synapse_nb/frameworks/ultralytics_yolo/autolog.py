@@ -58,7 +58,7 @@ def metric_names(task_type: str) -> tuple[str, ...]:
         >>> [n for n in metric_names("instance segmentation") if "mAP50-95" in n]
         ['val/mAP50-95', 'val/mask_mAP50-95']
     """
-    quality = [f"val/{m}" for m in _QUALITY]
+    quality = [f"val/{m}" for m in _QUALITY] + ["val/fitness"]
     if task_type == "instance segmentation":
         quality += [f"val/mask_{m}" for m in _QUALITY]
     losses = _LOSSES[task_type]
@@ -93,6 +93,42 @@ def readable_metric(name: str) -> tuple[str, str]:
     if sep and category in ("train", "val") and key:
         return category, key
     return "val", name
+
+
+# ultralytics' own names of what it measures -> ours (the mapping readable_metric applies), as
+# users copy them from results.csv or trainer.metrics; "fitness" is what ultralytics selects
+# best.pt by (mAP50-95 for detection, box + mask mAP50-95 for segmentation).
+ULTRALYTICS_EXAMPLES = ("metrics/mAP50-95(B)", "metrics/mAP50(B)", "metrics/precision(B)", "metrics/recall(B)",
+                        "metrics/mAP50-95(M)", "metrics/mAP50(M)", "metrics/precision(M)", "metrics/recall(M)",
+                        "fitness", "train/box_loss", "val/box_loss")
+
+
+def canonical_metric(name: str) -> str:
+    """Our ``"category/key"`` name for a metric named the ultralytics way; other names as given.
+
+    Example:
+        >>> canonical_metric("metrics/mAP50-95(B)"), canonical_metric("metrics/recall(M)")
+        ('val/mAP50-95', 'val/mask_recall')
+        >>> canonical_metric("fitness"), canonical_metric("val/box_loss"), canonical_metric("mAP50")
+        ('val/fitness', 'val/box_loss', 'mAP50')
+    """
+    text = name.strip()
+    if text == "fitness":
+        return "val/fitness"
+    if _METRIC.match(text) or text.startswith("lr/"):
+        category, key = readable_metric(text)
+        return f"{category}/{key}"
+    return name
+
+
+def metric_aliases() -> dict[str, str]:
+    """The ultralytics names accepted wherever a metric is named, and ours they stand for.
+
+    Example:
+        >>> metric_aliases()["metrics/mAP50(B)"]
+        'val/mAP50'
+    """
+    return {alias: canonical_metric(alias) for alias in ULTRALYTICS_EXAMPLES if canonical_metric(alias) != alias}
 
 
 def epoch_metrics(train_losses: Mapping[str, Any], metrics: Mapping[str, Any], lr: Mapping[str, Any]) -> dict[str, float]:
@@ -142,6 +178,9 @@ class _EpochDispatcher:
         self._trained_epoch = None
         train_losses = trainer.label_loss_items(trainer.tloss, prefix="train") if trainer.tloss else {}
         values = epoch_metrics(train_losses, trainer.metrics or {}, getattr(trainer, "lr", None) or {})
+        fitness = getattr(trainer, "fitness", None)
+        if isinstance(fitness, (int, float)):
+            values["val/fitness"] = float(fitness)  # ultralytics keeps it apart from trainer.metrics
         kept, dropped = finite_only(values)
         if dropped:
             logger.warning("epoch %d: not logging non-finite values of %s", epoch, ", ".join(dropped))

@@ -14,7 +14,7 @@ from typing import Any
 from synapse_nb.frameworks._framework import Framework
 from synapse_nb.frameworks._model_info import ModelInfo
 from synapse_nb.frameworks.ultralytics_yolo import hyperparameters
-from synapse_nb.frameworks.ultralytics_yolo.autolog import metric_names
+from synapse_nb.frameworks.ultralytics_yolo.autolog import canonical_metric, metric_aliases, metric_names
 from synapse_nb.frameworks.ultralytics_yolo._models import DEFAULT_MODEL, FRAMEWORK_NAME, MODELS
 
 TRAIN_ACTION = "synapse_nb.frameworks.ultralytics_yolo.action:YoloTrainAction"
@@ -40,6 +40,27 @@ class YoloFramework(Framework):
             {'imgsz': 128, 'epochs': 5}
         """
         return hyperparameters.validate(values)
+
+    def canonical_metric(self, name: str) -> str:
+        """ultralytics' names (``metrics/mAP50-95(B)``, ``(M)`` forms, ``fitness``) -> ours.
+
+        Example:
+            >>> framework.canonical_metric("metrics/mAP50-95(B)")
+            'val/mAP50-95'
+        """
+        return canonical_metric(name)
+
+    def metric_aliases(self) -> dict[str, str]:
+        """ultralytics' metric names accepted, and ours they map to."""
+        return metric_aliases()
+
+    def check_search(self, fixed: dict[str, Any], searched: list[str]) -> None:
+        """A search of ``lr0``/``momentum`` needs a named optimizer ('auto' ignores them).
+
+        Example:
+            >>> framework.check_search({"optimizer": "AdamW"}, ["lr0", "batch"])
+        """
+        hyperparameters.check_search(fixed, searched)
 
     @property
     def tune_metrics(self) -> tuple[str, ...]:

@@ -184,3 +184,30 @@ def validate(values: str | dict[str, Any] | None) -> dict[str, Any]:
         checked[key] = _check_extra(key, value)
     _warn_ignored(checked, DEFAULT_CFG_DICT)
     return checked
+
+
+# ultralytics' 'auto' optimizer picks its own learning rate and momentum: searched with it,
+# these would leave every trial training the same settings.
+IGNORED_BY_AUTO_OPTIMIZER = ("lr0", "momentum")
+
+
+def check_search(fixed: dict[str, Any], searched: list[str]) -> None:
+    """Refuse a search whose values ultralytics would ignore (``lr0``/``momentum`` searched
+    while the optimizer is 'auto', its default).
+
+    Example:
+        >>> check_search({"optimizer": "SGD"}, ["lr0"])
+        >>> check_search({}, ["lr0"])
+        Traceback (most recent call last):
+        ...
+        synapse_nb.errors.InputError: hyperparameters.optimizer: expected a named optimizer (e.g. SGD or AdamW) to search lr0, got 'auto'. ultralytics' 'auto' optimizer picks its own learning rate and momentum, so every trial would train with the same values
+    """
+    ignored = [name for name in IGNORED_BY_AUTO_OPTIMIZER if name in searched]
+    if not ignored or "optimizer" in searched:
+        return
+    optimizer = str(fixed.get("optimizer", default_values().get("optimizer", "auto")))
+    if optimizer.lower() == "auto":
+        raise InputError("hyperparameters.optimizer", f"a named optimizer (e.g. SGD or AdamW) to search "
+                         f"{' and '.join(ignored)}", got=optimizer,
+                         hint="ultralytics' 'auto' optimizer picks its own learning rate and momentum, so "
+                              "every trial would train with the same values")

@@ -145,8 +145,8 @@ def upload_items(
                     409, f"items[{index}].name: dataset {dataset_id} already has an item named {entry.name!r}", field=f"items[{index}].name"
                 )
             cur = conn.execute(
-                "INSERT INTO items (project_id, dataset_id, name, image_hash, width, height, tags, objects, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO items (project_id, dataset_id, name, image_hash, width, height, tags, objects, source_id, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     dataset.project_id,
                     dataset_id,
@@ -156,6 +156,7 @@ def upload_items(
                     height,
                     dumps_field(entry.tags, f"items[{index}].tags"),
                     dumps_field([o.model_dump() for o in entry.objects], f"items[{index}].objects"),
+                    entry.source_id,
                     stamp,
                 ),
             )

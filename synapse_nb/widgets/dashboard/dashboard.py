@@ -138,7 +138,7 @@ class TaskDashboard:
     def fetch(self) -> Snapshot:
         """Ask the backend for what is new (no widget is touched)."""
         task_id = self.record.id
-        record = self.api.task.get(task_id)
+        record = self.api.task.record(task_id)
         points = self.api.task.metrics(task_id, after=self.store.cursor)
         logs = self.api.task.logs(task_id, after_seq=self._log_cursor)
         trials = None

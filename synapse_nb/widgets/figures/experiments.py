@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from synapse_nb.errors import InputError
+from synapse_nb.metric_names import resolve_metric
 from synapse_nb.schemas.experiment import ExperimentInfo
 from synapse_nb.widgets.figures import theme
 from synapse_nb.widgets.figures.metrics import check_metrics_frame, collect_series, resolve_category
@@ -136,6 +137,8 @@ def experiments_table(df: pd.DataFrame, metric: str | None = None, mode: str = "
     title = title or "Experiments"
     if len(df.index) == 0:
         return theme.empty_figure(title=title)
+    if metric is not None:
+        metric = resolve_metric(metric, df.columns)  # ultralytics' own names too
     if metric is not None and metric not in df.columns:
         raise InputError("metric", f"a column of the experiments DataFrame {list(df.columns)}", got=metric)
     metric = metric or _default_metric(df)

@@ -33,6 +33,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from synapse_nb.errors import InputError
+from synapse_nb.metric_names import resolve_metric
 from synapse_nb.widgets.figures.theme import HEIGHT, WIDE_HEIGHT, apply_theme, empty_figure, palette
 
 REQUIRED_COLUMNS = ("category", "key", "value")
@@ -144,6 +145,8 @@ def _filtered(
     check_metrics_frame(df)
     frame = df
     if key_list is not None:
+        present = set(frame["key"].astype(str))
+        key_list = [resolve_metric(key, present) for key in key_list]  # ultralytics' own names too
         frame = frame[frame["key"].isin(key_list)]
     if category_list is not None:
         frame = frame[frame["category"].isin(category_list)]

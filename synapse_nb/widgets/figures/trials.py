@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 from pydantic import BaseModel, ConfigDict
 
 from synapse_nb.errors import InputError
+from synapse_nb.metric_names import resolve_metric
 from synapse_nb.widgets.figures import theme
 
 MODES = ("max", "min")
@@ -213,6 +214,10 @@ def trials_table_data(
     has_rows = _check_frame(df)
     if not has_rows:
         df = pd.DataFrame({"trial_id": pd.Series([], dtype=object)})
+    # ultralytics' own names (metrics/mAP50-95(B), fitness...) find our columns.
+    metric_names = [resolve_metric(m, df.columns) for m in metric_names]
+    if sort_by is not None:
+        sort_by = resolve_metric(sort_by, df.columns)
     fixed = [c for c in ("trial_id", "status", "iterations") if c in df.columns]
     if hp_names is None:
         hp_names = [c for c in df.columns if c not in {*fixed, "error", *metric_names}]

@@ -105,7 +105,7 @@ def _earlier_trials(api: Any, lineage: SearchLineage) -> tuple[list[dict[str, An
         return [], 0
     from synapse_nb.actions.runner import task_state
 
-    extended = api.task.get(lineage.extends)
+    extended = api.task.record(lineage.extends)
     config = task_state(extended).tune_config
     if extended.status != "finished" or not extended.result:
         raise InputError("task", "a finished search to extend", got=f"task {extended.id} is {extended.status}",

@@ -57,7 +57,7 @@ def search_lineage(api: Any, record: Any) -> SearchLineage:
     origin: int | None = None
     extends: int | None = None
     while current.retry_of:
-        previous = api.task.get(current.retry_of)
+        previous = api.task.record(current.retry_of)
         if origin is None and _num_samples(current) > _num_samples(previous):
             origin, extends = current.id, previous.id
         if origin is None:
