@@ -63,18 +63,21 @@ class Http:
         retries: int = 3,
         backoff: float = 0.25,
         on_unreachable: Callable[[], str | None] | None = None,
+        verify: bool | str = True,
     ) -> None:
         self.retries = retries
         self.backoff = backoff
         self.on_unreachable = on_unreachable
         self._token = token
+        self.verify = verify
         self._client = httpx.Client(
             base_url=url.rstrip("/"),
             # A proxy from the environment must never sit between us and a loopback backend.
             trust_env=not is_loopback(url),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "synapse_nb"},
             timeout=httpx.Timeout(timeout, connect=5.0),
-            transport=transport or httpx.HTTPTransport(retries=retries),
+            verify=verify,
+            transport=transport or httpx.HTTPTransport(retries=retries, verify=verify),
         )
 
     @property
