@@ -163,6 +163,11 @@ class Api:
         return self._http.token
 
     @property
+    def verify(self) -> bool | str:
+        """How the backend's TLS certificate is checked: True, False or a CA bundle path."""
+        return self._http.verify
+
+    @property
     def is_embedded(self) -> bool:
         """Whether this client talks to this machine's embedded backend."""
         return self._embedded_home is not None
