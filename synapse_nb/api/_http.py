@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,8 @@ class Http:
             trust_env=not is_loopback(url),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "synapse_nb"},
             timeout=httpx.Timeout(timeout, connect=5.0),
-            verify=verify,
-            transport=transport or httpx.HTTPTransport(retries=retries, verify=verify),
+            verify=_ssl_verify(verify),
+            transport=transport or httpx.HTTPTransport(retries=retries, verify=_ssl_verify(verify)),
         )
 
     @property
@@ -178,6 +179,11 @@ class Http:
                     continue
                 raise BackendError(0, f"download failed ({type(exc).__name__}: {exc})", "GET", path) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx's form of ``verify``: a CA bundle path becomes an SSL context trusting it."""
+    return verify if isinstance(verify, bool) else ssl.create_default_context(cafile=verify)
 
 
 def _rewind(kwargs: dict[str, Any]) -> None:
