@@ -39,14 +39,13 @@ def https_backend(tmp_path_factory: pytest.TempPathFactory, ca_files: dict[str, 
 
 def test_the_backend_serves_https(https_backend: BackgroundServer, ca_files: dict[str, Path]) -> None:
     assert https_backend.url.startswith("https://127.0.0.1:")
-    api = Api(https_backend.url, https_backend.token, verify=str(ca_files["ca"]))
-    assert api.health() == {"status": "ok"}
-    assert api.project.create("over-tls").name == "over-tls"
+    with Api(https_backend.url, https_backend.token, verify=str(ca_files["ca"])) as api:
+        assert api.health() == {"status": "ok"}
+        assert api.project.create("over-tls").name == "over-tls"
 
 
 def test_a_certificate_of_an_unknown_ca_is_refused(https_backend: BackgroundServer) -> None:
-    api = Api(https_backend.url, https_backend.token, retries=0)
-    with pytest.raises(BackendError) as refused:
+    with Api(https_backend.url, https_backend.token, retries=0) as api, pytest.raises(BackendError) as refused:
         api.server_info()
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) or "certificate" in str(refused.value).lower()
 
@@ -56,9 +55,9 @@ def test_the_ca_bundle_comes_from_the_environment(https_backend: BackgroundServe
     monkeypatch.setenv("SYNAPSE_NB_URL", https_backend.url)
     monkeypatch.setenv("SYNAPSE_NB_TOKEN", https_backend.token)
     monkeypatch.setenv("SYNAPSE_NB_CA_BUNDLE", str(ca_files["ca"]))
-    api = Api.from_env(start_agent=False)
-    assert api.verify == str(ca_files["ca"])
-    assert api.server_info().pid > 0
+    with Api.from_env(start_agent=False) as api:
+        assert api.verify == str(ca_files["ca"])
+        assert api.server_info().pid > 0
 
 
 def test_a_missing_bundle_or_half_a_key_pair_is_named(tmp_path: Path, ca_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
