@@ -131,6 +131,14 @@ def _agent_id_of(conn: sqlite3.Connection, principal: Principal) -> int | None:
     return None if row is None else int(row[0])
 
 
+def _int(value: object) -> int | None:
+    """A path id as an int; None for anything else (the route's validation answers 422)."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
@@ -154,8 +162,8 @@ async def authorize(request: Request) -> None:
     conn = request.app.state.context.db.connection()
     params = request.path_params
     if principal.role == "task":
-        task_id = params.get("task_id")
-        if task_id is not None and int(task_id) != principal.task_id:
+        task_id = _int(params.get("task_id"))
+        if "task_id" in params and task_id is not None and task_id != principal.task_id:
             raise _refuse(principal, f"write to task {task_id} (it acts for task {principal.task_id} only)")
         return
     # An agent token: it is the agent it was named for, and writes only to that agent's tasks.
@@ -165,13 +173,13 @@ async def authorize(request: Request) -> None:
             raise _refuse(principal, f"register as agent {name!r} (it is bound to {principal.agent_name!r})")
         return
     own = _agent_id_of(conn, principal)
-    if "agent_id" in params and int(params["agent_id"]) != own:
+    if "agent_id" in params and _int(params["agent_id"]) not in (None, own):
         raise _refuse(principal, f"act as agent {params['agent_id']} (it is bound to {principal.agent_name!r})")
     if path == "/tasks/claim":
         claimed_for = (await _json_body(request)).get("agent_id")
         if claimed_for is not None and claimed_for != own:
             raise _refuse(principal, f"claim tasks for agent {claimed_for} (it is bound to {principal.agent_name!r})")
-    if (method, path) in _TASK_WRITES:
-        row = conn.execute("SELECT agent_id FROM tasks WHERE id = ?", (int(params["task_id"]),)).fetchone()
+    if (method, path) in _TASK_WRITES and (task := _int(params["task_id"])) is not None and abs(task) < 2**63:
+        row = conn.execute("SELECT agent_id FROM tasks WHERE id = ?", (task,)).fetchone()
         if row is not None and row[0] != own:
             raise _refuse(principal, f"write to task {params['task_id']}, which is not addressed to agent {principal.agent_name!r}")
