@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 ALLOW_PLUGINS_ENV = "SYNAPSE_NB_ALLOW_PLUGINS"
+# The built-in frameworks' own modules (e.g. 'synapse_nb.frameworks.ultralytics_yolo.action:...').
+BUILT_IN = ("synapse_nb",)
 
 
 class TaskRefused(Exception):
@@ -53,7 +55,7 @@ def check_plugin(state: Any, allowed: list[str]) -> None:
     """Refuse a ``module:Class`` plugin outside the allowlist (a framework name is resolved
     among the registered frameworks only, so it can't import anything else)."""
     plugin = getattr(state, "plugin", None)
-    if not plugin or ":" not in plugin or plugin_allowed(plugin, allowed):
+    if not plugin or ":" not in plugin or plugin_allowed(plugin, [*BUILT_IN, *allowed]):
         return
     module = plugin.partition(":")[0]
     shown = ", ".join(allowed) or "none"
