@@ -8,6 +8,7 @@ Commands::
     synapse-nb status                                             backend URL and record counts
     synapse-nb stop                                               stop this home's embedded backend
     synapse-nb weights list | pull NAME... [--from URL]          pretrained weights on this machine
+    synapse-nb token create --name N --role admin|user|agent      a person's or agent's own token (also list, revoke N)
 
 Each command is a :class:`Command` (name, help, a function adding its options, a function
 running it); :func:`default_commands` lists them, and a part of the package that brings
@@ -166,6 +167,9 @@ def default_commands() -> list[Command]:
         Command("stop", "stop this home's embedded backend (and its local agent)", _no_arguments, _stop),
         Command("weights", "list pretrained weights, or pull them from a release or mirror", _weights_arguments, _weights),
     ]
+    from synapse_nb.server.auth import cli as token_cli
+
+    commands.append(Command("token", "create, list and revoke the tokens of people and agents", token_cli.add_arguments, token_cli.run))
     if importlib.util.find_spec("synapse_nb.agent.cli") is not None:
         from synapse_nb.agent import cli as agent_cli
 

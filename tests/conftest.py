@@ -19,8 +19,11 @@ from hypothesis import settings
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="snb-test-home-"))
 os.environ["SYNAPSE_NB_HOME"] = str(_SESSION_HOME)
-for _var in ("SYNAPSE_NB_URL", "SYNAPSE_NB_TOKEN"):
+for _var in ("SYNAPSE_NB_URL", "SYNAPSE_NB_TOKEN", "SYNAPSE_NB_CA_BUNDLE"):
     os.environ.pop(_var, None)
+# The test plugins (tests.agent.e2e_plugins:..., and tests/tuning's modules, on the
+# PYTHONPATH by their own name) are code of this repo: the agents the tests start may run them.
+os.environ["SYNAPSE_NB_ALLOW_PLUGINS"] = "tests,tune_plugins,tune_function_plugin,tune_direct_report"
 
 import synapse_nb  # noqa: E402  (after the environment above)
 

@@ -42,6 +42,15 @@ class AgentConfig(BaseModel):
     is_local: bool = False
     # Stop when the backend has been unreachable this long (an embedded agent follows its backend).
     exit_after_backend_lost: float | None = None
+    # What payloads may make this agent execute (see synapse_nb.agent.trust).
+    allowed_plugins: list[str] = Field(default_factory=lambda: _allowed_from_env())
+    trust_uploaded_checkpoints: bool = False
+
+
+def _allowed_from_env() -> list[str]:
+    from synapse_nb.agent.trust import allowed_from_env
+
+    return allowed_from_env()
 
 
 @dataclass
@@ -126,6 +135,14 @@ class Agent:
         record = self.api.task.claim(self.agent_id)
         if record is None:
             return
+        from synapse_nb.agent.trust import TaskRefused, check_task
+
+        try:
+            check_task(self.api, record, self.config.allowed_plugins, self.config.trust_uploaded_checkpoints)
+        except TaskRefused as exc:
+            log.warning("task %s refused: %s", record.id, exc)
+            self._fail(record.id, str(exc), step="start")
+            return
         try:
             self._submit(record)
         except Exception as exc:  # noqa: BLE001 - a task we can't even start fails, the agent goes on
@@ -154,7 +171,9 @@ class Agent:
         options = self._task_options(record)
         remote = ray.remote(max_calls=1, max_retries=0)(run_task_in_worker).options(
             name=f"synapse_nb-task-{record.id}", **options)
-        ref = remote.remote(self.api.url, self.api.token, record.id)
+        # The worker gets a token for this task only: the agent's own never enters Ray.
+        task_token = self.api.tokens.for_task(record.id)
+        ref = remote.remote(self.api.url, task_token, record.id, getattr(self.api, "verify", True))
         with self._lock:
             self._running[record.id] = _Running(ref=ref, started=time.monotonic())
         log.info("task %s started on Ray with %s", record.id, options)

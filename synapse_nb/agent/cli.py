@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-gpus", type=float, help="GPUs of the local Ray (default: all visible)")
     parser.add_argument("--task-cpus", type=float, help="CPUs per training task")
     parser.add_argument("--max-tasks", type=int, default=1, help="tasks run at once (default 1)")
+    parser.add_argument("--allow-plugin", action="append", default=[], metavar="PKG",
+                        help="run plugins ('module:Class') from this package (repeatable; also SYNAPSE_NB_ALLOW_PLUGINS)")
+    parser.add_argument("--trust-uploaded-checkpoints", action="store_true",
+                        help="load pickled checkpoints that users uploaded (they can run code on this machine)")
     parser.add_argument("--local", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after-backend-lost", type=float, default=None, help=argparse.SUPPRESS)
 
@@ -55,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         "ray_address": args.ray_address, "num_cpus": args.num_cpus, "num_gpus": args.num_gpus,
         "task_cpus": args.task_cpus, "max_concurrent_tasks": args.max_tasks, "is_local": args.local,
         "exit_after_backend_lost": args.exit_after_backend_lost,
+        "trust_uploaded_checkpoints": args.trust_uploaded_checkpoints,
     }
+    if args.allow_plugin:
+        from synapse_nb.agent.trust import allowed_from_env
+
+        config_fields["allowed_plugins"] = [*allowed_from_env(), *args.allow_plugin]
     if args.name:
         config_fields["name"] = args.name
     agent = Agent(api, AgentConfig(**config_fields))

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -63,18 +64,21 @@ class Http:
         retries: int = 3,
         backoff: float = 0.25,
         on_unreachable: Callable[[], str | None] | None = None,
+        verify: bool | str = True,
     ) -> None:
         self.retries = retries
         self.backoff = backoff
         self.on_unreachable = on_unreachable
         self._token = token
+        self.verify = verify
         self._client = httpx.Client(
             base_url=url.rstrip("/"),
             # A proxy from the environment must never sit between us and a loopback backend.
             trust_env=not is_loopback(url),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "synapse_nb"},
             timeout=httpx.Timeout(timeout, connect=5.0),
-            transport=transport or httpx.HTTPTransport(retries=retries),
+            verify=_ssl_verify(verify),
+            transport=transport or httpx.HTTPTransport(retries=retries, verify=_ssl_verify(verify)),
         )
 
     @property
@@ -175,6 +179,11 @@ class Http:
                     continue
                 raise BackendError(0, f"download failed ({type(exc).__name__}: {exc})", "GET", path) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx's form of ``verify``: a CA bundle path becomes an SSL context trusting it."""
+    return verify if isinstance(verify, bool) else ssl.create_default_context(cafile=verify)
 
 
 def _rewind(kwargs: dict[str, Any]) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 
 from synapse_nb._home import TOKEN_ENV, URL_ENV, home_dir
+from synapse_nb.api._tls import ca_verify
 from synapse_nb.api import _embedded
 from synapse_nb.api._http import Http
+from synapse_nb.api.resources.access import AuditResource, TokenResource
 from synapse_nb.api.resources.agents import AgentResource
 from synapse_nb.api.resources.collections import CollectionResource
 from synapse_nb.api.resources.datasets import DatasetResource
@@ -34,10 +36,15 @@ class Api:
     """A client of one backend: ``Api(url, token)``, or ``Api.from_env()``.
 
     Resources: ``api.project``, ``api.dataset``, ``api.item``, ``api.collection``,
-    ``api.agent``, ``api.task``, ``api.model``. Every method returns the shared pydantic
+    ``api.agent``, ``api.task``, ``api.model``, ``api.tokens`` and ``api.audit`` (admins).
+    Every method returns the shared pydantic
     models of :mod:`synapse_nb.schemas`; a refused request raises
     :class:`~synapse_nb.errors.BackendError` (``NotFoundError`` for 404) with the backend's
     message, which names the field.
+
+    ``verify``: how an ``https://`` backend's certificate is checked: True (the system's
+    CAs), a CA bundle file, or False (never on a network you don't control); default:
+    ``SYNAPSE_NB_CA_BUNDLE`` when set, else True.
 
     ``transport`` replaces the network (e.g. ``httpx.MockTransport``) for tests of client
     logic.
@@ -57,6 +64,7 @@ class Api:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
         retries: int = 3,
+        verify: bool | str | None = None,
         _embedded_home: Path | None = None,
         _owner: bool = True,
     ) -> None:
@@ -68,7 +76,8 @@ class Api:
         self._owner = _owner
         self._server_info: ServerInfo | None = None
         reconnect = self._reconnect if _embedded_home is not None else None
-        self._http = Http(url, token, transport=transport, timeout=timeout, retries=retries, on_unreachable=reconnect)
+        self._http = Http(url, token, transport=transport, timeout=timeout, retries=retries, on_unreachable=reconnect,
+                          verify=ca_verify(verify))
         self.project = ProjectResource(self._http, self)
         self.dataset = DatasetResource(self._http)
         self.item = ItemResource(self._http)
@@ -79,6 +88,8 @@ class Api:
         # Pretrained weights are files of this machine (where a local agent finds them), not
         # backend records: pulling needs no backend.
         self.weights = WeightsResource()
+        self.tokens = TokenResource(self._http)
+        self.audit = AuditResource(self._http)
 
     # -- construction ------------------------------------------------------------------
 
@@ -154,6 +165,11 @@ class Api:
     def token(self) -> str:
         """The bearer token."""
         return self._http.token
+
+    @property
+    def verify(self) -> bool | str:
+        """How the backend's TLS certificate is checked: True, False or a CA bundle path."""
+        return self._http.verify
 
     @property
     def is_embedded(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MiB = 1024 * 1024
 
@@ -30,6 +30,24 @@ class ServerConfig(BaseModel):
     max_body_bytes: int = Field(default=64 * MiB, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(default=8 * 1024 * MiB, ge=1024, description="largest upload (items, model files, task files)")
     max_batch: int = Field(default=1000, ge=1, description="most records in one batch request")
+    certfile: Path | None = Field(default=None, description="PEM certificate (chain): serve HTTPS")
+    keyfile: Path | None = Field(default=None, description="PEM private key of certfile")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerConfig:
+        if (self.certfile is None) != (self.keyfile is None):
+            missing = "keyfile" if self.keyfile is None else "certfile"
+            raise ValueError(f"{missing}: HTTPS needs both --certfile and --keyfile")
+        for name in ("certfile", "keyfile"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"{name}: an existing PEM file, got {str(path)!r}")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        """``https`` with a certificate, else ``http``."""
+        return "http" if self.certfile is None else "https"
 
     @property
     def server_dir(self) -> Path:

@@ -46,11 +46,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _url(host: str, port: int) -> str:
+def _url(host: str, port: int, scheme: str = "http") -> str:
     shown = f"[{host}]" if ":" in host else host
     if host in ("0.0.0.0", "::"):
         shown = "127.0.0.1"  # bound everywhere; this machine reaches it on loopback
-    return f"http://{shown}:{port}"
+    return f"{scheme}://{shown}:{port}"
 
 
 def write_info(path: Path, data: dict[str, Any]) -> None:
@@ -116,10 +116,14 @@ class _Uvicorn:
         self.config = config
         self.socket = _bind(config.host, config.port)
         self.port = self.socket.getsockname()[1]
-        self.url = _url(config.host, self.port)
+        self.url = _url(config.host, self.port, config.scheme)
         self.app = create_app(config)
         self.server = uvicorn.Server(
-            uvicorn.Config(self.app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30)
+            uvicorn.Config(
+                self.app, log_level=log_level, lifespan="on", access_log=False, timeout_keep_alive=30,
+                ssl_certfile=None if config.certfile is None else str(config.certfile),
+                ssl_keyfile=None if config.keyfile is None else str(config.keyfile),
+            )
         )
 
     def run(self) -> None:

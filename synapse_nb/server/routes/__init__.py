@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from synapse_nb.server.routes import agents, collections, items, models, projects, system, task_files, task_reports, tasks
+from synapse_nb.server.routes import access, agents, collections, items, models, projects, system, task_files, task_reports, tasks
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
@@ -16,4 +16,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     task_reports.router,
     task_files.router,
     models.router,
+    access.router,
 )

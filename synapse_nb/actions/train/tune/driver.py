@@ -30,7 +30,7 @@ from synapse_nb.actions.train.tune.results import (
     tune_result,
 )
 from synapse_nb.actions.train.tune.spec import TrialSpec
-from synapse_nb.actions.train.tune.table import TrialTableCallback, trial_dirname, write_binding
+from synapse_nb.actions.train.tune.table import REPORT_TOKEN, TrialTableCallback, trial_dirname, write_binding
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.steps.upload import experiment_name as default_experiment_name
@@ -201,7 +201,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     extra_rows = {t["trial_id"]: {"status": t.get("status", "TERMINATED"), **t.get("config", {}),
                                   **t.get("metrics", {})} for t in old_trials}
     callback = TrialTableCallback(experiment_dir, space.names, tune_config.metric, total + len(old_trials), extra_rows)
-    write_binding(experiment_dir, api.url, api.token, record.id)
+    write_binding(experiment_dir, api.url, record.id, verify=getattr(api, "verify", True))
 
     if lineage.restoring and tune.Tuner.can_restore(str(experiment_dir)):
         run.log(f"resuming search {lineage.experiment}: finished trials are kept")
@@ -219,7 +219,11 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
             ),
         )
     run.log(f"search {lineage.experiment}: {total} trials, metric {tune_config.metric} ({tune_config.mode})")
-    results = tuner.fit()
+    reporting = REPORT_TOKEN.set(api.token)
+    try:
+        results = tuner.fit()
+    finally:
+        REPORT_TOKEN.reset(reporting)
 
     framework = getattr(action, "framework_name", None) or "custom"
     records = trial_records(api, record, results, lineage.attempts, exp_name, framework)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +54,20 @@ def metric_columns(metric: str, results: list[dict[str, Any]]) -> list[str]:
     return columns
 
 
-def write_binding(experiment_dir: Path, url: str, token: str, task_id: int, offset: int = 0) -> None:
-    """Tell the (possibly restored) callback which task it reports to; 0600, atomic."""
+# The token the callback reports with. It is never written into the binding file or the
+# pickled experiment: the driver sets it (context-local, not process-wide) around fit(),
+# whose loop calls the callbacks in the same thread.
+REPORT_TOKEN: ContextVar[str | None] = ContextVar("synapse_nb_report_token", default=None)
+
+
+def write_binding(experiment_dir: Path, url: str, task_id: int, offset: int = 0, verify: bool | str = True) -> None:
+    """Tell the (possibly restored) callback which task it reports to (no token); 0600, atomic."""
     experiment_dir.mkdir(parents=True, exist_ok=True)
     path = experiment_dir / BINDING_FILE
     tmp = path.with_name(f".{BINDING_FILE}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump({"url": url, "token": token, "task_id": task_id, "offset": offset}, handle)
+        json.dump({"url": url, "task_id": task_id, "offset": offset, "verify": verify}, handle)
     os.replace(tmp, path)
 
 
@@ -126,7 +133,10 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
             from synapse_nb.api import Api
 
             binding = json.loads((self.binding_dir / BINDING_FILE).read_text())
-            self._run = TrainRun(Api(binding["url"], binding["token"]), binding["task_id"])
+            token = REPORT_TOKEN.get()
+            if token is None:
+                raise RuntimeError("the trial table callback runs outside the search that set its token")
+            self._run = TrainRun(Api(binding["url"], token, verify=binding.get("verify", True)), binding["task_id"])
         return self._run
 
     def _learn_metrics(self, result: dict[str, Any]) -> None:
