@@ -54,7 +54,7 @@ def test_a_plugin_outside_the_allowlist_is_refused_naming_the_setting(apis: dict
     agent = _agent(apis["agent"], allowed_plugins=["acme"])
     task_id = _queue(apis["user"], agent.agent_id, plugin="os:system")
     agent._claim_one()
-    record = apis["user"].task.get(task_id)
+    record = apis["user"].task.record(task_id)
     assert record.status == "failed" and record.error is not None
     assert record.error.step == "start"
     assert "'os:system'" in record.error.message and "--allow-plugin os" in record.error.message
@@ -66,7 +66,7 @@ def test_an_untrusted_pickled_checkpoint_is_refused_with_the_risk_explained(apis
     agent = _agent(apis["agent"])
     task_id = _queue(apis["user"], agent.agent_id, model=model_id)
     agent._claim_one()
-    record = apis["user"].task.get(task_id)
+    record = apis["user"].task.record(task_id)
     assert record.status == "failed" and record.error is not None
     message = record.error.message
     assert f"model {model_id}" in message and "weights_only=True" in message
@@ -81,9 +81,9 @@ def test_what_is_allowed_passes(apis: dict[str, Api], tmp_path: Path) -> None:
     pickled = _upload(apis["user"], tmp_path, "pickled-again", {"model": Gadget()})
     user = apis["user"]
     for model_id, trust in ((tensors, False), (by_task, False), (pickled, True)):
-        record = user.task.get(_queue(user, None, model=model_id))  # type: ignore[arg-type]
+        record = user.task.record(_queue(user, None, model=model_id))  # type: ignore[arg-type]
         check_task(apis["agent"], record, [], trust)
-    plugin = user.task.get(_queue(user, None, plugin="tests.agent.e2e_plugins:LedgerAction"))  # type: ignore[arg-type]
+    plugin = user.task.record(_queue(user, None, plugin="tests.agent.e2e_plugins:LedgerAction"))  # type: ignore[arg-type]
     check_task(apis["agent"], plugin, ["tests"], False)
     with pytest.raises(TaskRefused, match="--allow-plugin tests"):
         check_task(apis["agent"], plugin, ["acme"], False)

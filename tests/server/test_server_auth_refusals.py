@@ -111,7 +111,7 @@ def test_tokens_are_stored_only_as_hashes(served: tuple[BackgroundServer, Princi
 def test_the_audit_trail_names_who_what_and_from_where_and_survives_a_restart(home: Path, served: tuple[BackgroundServer, Principals]) -> None:
     server, principals = served
     user = Api(server.url, principals.tokens["user"])
-    task = user.task.get(int(principals.ids["task_id"]))  # type: ignore[arg-type]
+    task = user.task.record(int(principals.ids["task_id"]))  # type: ignore[arg-type]
     assert task.is_final  # ended by the task-token test above
     retried = user.task.retry(task.id)
     admin = Api(server.url, principals.tokens["admin"])
