@@ -23,7 +23,7 @@ from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.context import RuntimeContext
 from synapse_nb.actions.train.devices import task_devices
 from synapse_nb.actions.train.run import TrainRun
-from synapse_nb.errors import StepFailed
+from synapse_nb.errors import StepFailed, TaskStopped
 from synapse_nb.schemas.task import TaskError, TaskRecord
 from synapse_nb.state import TrainState
 
@@ -114,16 +114,30 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
         run.flush()
         api.task.set_status(task_id, "finished", result=result)
         return result
-    except BaseException as exc:
-        step = exc.step if isinstance(exc, StepFailed) else None
-        message = exc.message if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
-        run.log(f"failed{f' in step {step}' if step else ''}: {message}", level="ERROR")
+    except (TaskStopped, KeyboardInterrupt) as exc:
+        # The agent interrupts a search it was asked to stop (KeyboardInterrupt before the
+        # search or while it winds down; TaskStopped once Ray Tune has ended its trials).
+        if api.task.record(task_id).status != "stopping":
+            _record_failure(api, run, task_id, exc)
+            raise
+        run.log("stopped on request")
         run.flush(timeout=10)
-        error = TaskError(step=step, message=message[:2000], traceback=traceback.format_exc()[-20_000:])
-        api.task.set_status(task_id, "failed", error=error)
+        api.task.set_status(task_id, "stopped")
+        raise TaskStopped(f"task {task_id} stopped") from exc
+    except BaseException as exc:
+        _record_failure(api, run, task_id, exc)
         raise
     finally:
         run.close(timeout=10)
+
+
+def _record_failure(api: Any, run: TrainRun, task_id: int, exc: BaseException) -> None:
+    step = exc.step if isinstance(exc, StepFailed) else None
+    message = exc.message if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
+    run.log(f"failed{f' in step {step}' if step else ''}: {message}", level="ERROR")
+    run.flush(timeout=10)
+    error = TaskError(step=step, message=message[:2000], traceback=traceback.format_exc()[-20_000:])
+    api.task.set_status(task_id, "failed", error=error)
 
 
 def _canonical_tune_metric(cls: type[BaseTrainAction[Any]], state: TrainState, run: TrainRun) -> TrainState:

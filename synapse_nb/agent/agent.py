@@ -45,6 +45,9 @@ class AgentConfig(BaseModel):
     # What payloads may make this agent execute (see synapse_nb.agent.trust).
     allowed_plugins: list[str] = Field(default_factory=lambda: _allowed_from_env())
     trust_uploaded_checkpoints: bool = False
+    # A search is asked to stop first (Ray Tune then ends its trials and frees what they
+    # reserved); it is killed only when it has not ended this many seconds later.
+    search_stop_grace: float = Field(default=30.0, ge=0)
 
 
 def _allowed_from_env() -> list[str]:
@@ -58,6 +61,9 @@ class _Running:
     ref: Any
     started: float
     stop_requested: bool = False
+    graceful_stop: bool = False  # a search: interrupt it first, kill it only after the grace period
+    stop_requested_at: float | None = None
+    killed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -168,6 +174,8 @@ class Agent:
 
         from synapse_nb.agent.worker import run_task_in_worker
 
+        from synapse_nb.actions.runner import task_state
+
         options = self._task_options(record)
         remote = ray.remote(max_calls=1, max_retries=0)(run_task_in_worker).options(
             name=f"synapse_nb-task-{record.id}", **options)
@@ -175,7 +183,8 @@ class Agent:
         task_token = self.api.tokens.for_task(record.id)
         ref = remote.remote(self.api.url, task_token, record.id, getattr(self.api, "verify", True))
         with self._lock:
-            self._running[record.id] = _Running(ref=ref, started=time.monotonic())
+            self._running[record.id] = _Running(ref=ref, started=time.monotonic(),
+                                                graceful_stop=task_state(record).is_tune)
         log.info("task %s started on Ray with %s", record.id, options)
 
     def _reap_finished(self) -> None:
@@ -190,6 +199,7 @@ class Agent:
         done_set = set(done)
         for task_id, running in items:
             if running.ref not in done_set:
+                self._kill_if_stop_overdue(task_id, running)
                 continue
             with self._lock:
                 self._running.pop(task_id, None)
@@ -232,13 +242,39 @@ class Agent:
             if running is None or running.stop_requested:
                 continue
             running.stop_requested = True
-            log.info("stopping task %s", task_id)
-            ray.cancel(running.ref, force=True, recursive=True)
+            running.stop_requested_at = time.monotonic()
+            if running.graceful_stop:
+                # Killing a search's driver would leave its trials' placement groups (and the
+                # CPUs and GPUs they reserve) to the agent's Ray job until the agent exits: Ray
+                # frees a placement group made by a task only with its job. Interrupted, Ray
+                # Tune ends its trials, removes their placement groups and saves the experiment.
+                log.info("stopping search %s (interrupting it)", task_id)
+                ray.cancel(running.ref, force=False, recursive=False)
+            else:
+                log.info("stopping task %s", task_id)
+                self._kill(running)
+
+    def _kill(self, running: _Running) -> None:
+        import ray
+
+        running.killed = True
+        ray.cancel(running.ref, force=True, recursive=True)
+
+    def _kill_if_stop_overdue(self, task_id: int, running: _Running) -> None:
+        if not running.stop_requested or running.killed or running.stop_requested_at is None:
+            return
+        if time.monotonic() - running.stop_requested_at >= self.config.search_stop_grace:
+            log.warning("search %s did not end %.0f s after it was interrupted: killing it",
+                        task_id, self.config.search_stop_grace)
+            self._kill(running)
 
     def _cancel_all(self, reason: str) -> None:
+        # The agent's Ray job ends with the agent, and with it every placement group: kill at once.
         with self._lock:
-            ids = list(self._running)
-        self._stop_tasks(ids)
+            running = list(self._running.values())
+        for item in running:
+            item.stop_requested = True
+            self._kill(item)
 
     # -- heartbeat ------------------------------------------------------------------------------
 

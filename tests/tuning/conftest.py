@@ -31,7 +31,7 @@ def api() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def agent_id(api: Any) -> int:
     """The local agent (waits until it is online)."""
-    return int(api.agent.local())
+    return int(api.agent.local(wait=180))
 
 
 @pytest.fixture(scope="session")

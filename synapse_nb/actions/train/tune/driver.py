@@ -31,7 +31,7 @@ from synapse_nb.actions.train.tune.results import (
 )
 from synapse_nb.actions.train.tune.spec import TrialSpec
 from synapse_nb.actions.train.tune.table import REPORT_TOKEN, TrialTableCallback, trial_dirname, write_binding
-from synapse_nb.errors import InputError
+from synapse_nb.errors import InputError, TaskStopped
 from synapse_nb.state import TrainState
 from synapse_nb.steps.upload import experiment_name as default_experiment_name
 
@@ -224,6 +224,10 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         results = tuner.fit()
     finally:
         REPORT_TOKEN.reset(reporting)
+    if api.task.record(record.id).status == "stopping":
+        # Interrupted by the agent: Ray Tune ended the trials and saved the experiment, so a
+        # retry resumes it; the partial results are not this task's result.
+        raise TaskStopped(f"search {lineage.experiment} interrupted on request")
 
     framework = getattr(action, "framework_name", None) or "custom"
     records = trial_records(api, record, results, lineage.attempts, exp_name, framework)
