@@ -65,7 +65,7 @@ KERNEL_VARIABLES = (
     "YOLO_OFFLINE", "YOLO_AUTOINSTALL", "YOLO_CONFIG_DIR", "YOLO_VERBOSE",
     "RAY_USAGE_STATS_ENABLED", "RAY_USAGE_STATS_PROMPT_ENABLED", "RAY_DISABLE_DOCKER_CPU_WARNING",
     "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "RAY_AIR_NEW_OUTPUT", "RAY_TRAIN_V2_ENABLED",
-    "RAY_raylet_start_wait_time_s", "RAY_agent_register_timeout_ms",
+    "RAY_agent_register_timeout_ms",
 )
 # Set only in the backend, agent and worker processes (inherited by Ray's workers).
 SERVICE_VARIABLES = ("MPLCONFIGDIR", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "WANDB_MODE", "COMET_MODE")
@@ -93,9 +93,8 @@ def configure_environment() -> dict[str, str]:
         "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "0",
         "RAY_AIR_NEW_OUTPUT": "0",
         "RAY_TRAIN_V2_ENABLED": os.environ.get("RAY_TRAIN_V2_ENABLED", "0"),
-        # A busy laptop or a 2-core CI runner can take longer than Ray's default waits to
-        # start a local node's processes; Ray then gives up ("node timed out during startup").
-        "RAY_raylet_start_wait_time_s": "120",
+        # On a busy laptop or a 2-core CI runner a local node's agent processes can take longer
+        # to start than the raylet waits for them by default; the raylet then aborts.
         "RAY_agent_register_timeout_ms": "120000",
     }
     for key, value in defaults.items():
