@@ -27,6 +27,22 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from synapse_nb.benchmark import _coco_data
+from synapse_nb.benchmark.analysis import (
+    Calibration,
+    ConfidenceProfile,
+    ConfusionMatrix,
+    GroundTruthObject,
+    ImageRow,
+    Localization,
+    Match,
+    Outcomes,
+    calibration,
+    confidence_profile,
+    confusion_and_objects,
+    localization,
+    outcomes_at,
+    per_image,
+)
 from synapse_nb.benchmark.curves import MAX_CURVE_POINTS, best_f1, downsample, matches_at_iou
 from synapse_nb.errors import InputError
 
@@ -99,6 +115,21 @@ class EvaluationReport(BaseModel):
     primary_metric: Literal["map"] = "map"
     summary_text: str = Field(default="", description="what pycocotools printed while evaluating")
     stats: list[float] = Field(default_factory=list, description="COCOeval.stats, -1 where undefined")
+    # The sections below come from the same COCO matching at IoU 0.50 (see .analysis); they
+    # default to None only so that reports written before they existed still load.
+    match_iou: float = Field(default=0.5, description="the IoU threshold of the matching behind every section")
+    f1_optimal_confidence: float | None = Field(
+        default=None, description="the confidence with the best F1 (the model's default threshold); None without a TP")
+    mean_iou: float | None = Field(default=None, description="mean IoU of the true positives at the F1-optimal confidence")
+    classification_accuracy: float | None = None
+    ece: float | None = Field(default=None, description="expected calibration error")
+    mce: float | None = Field(default=None, description="maximum calibration error")
+    outcomes: Outcomes | None = None
+    confusion_matrix: ConfusionMatrix | None = None
+    localization: Localization | None = None
+    calibration: Calibration | None = None
+    confidence_profile: ConfidenceProfile | None = None
+    per_image: list[ImageRow] | None = None
 
     def metrics(self) -> dict[str, float | None]:
         """The headline numbers as a flat dict (for experiment_info's evaluation_metrics).
@@ -107,7 +138,8 @@ class EvaluationReport(BaseModel):
             >>> report.metrics()["map50"]  # doctest: +SKIP
             0.93
         """
-        keys = ("map", "map50", "map75", "map_small", "map_medium", "map_large", "precision", "recall", "f1", "confidence_threshold")
+        keys = ("map", "map50", "map75", "map_small", "map_medium", "map_large", "precision", "recall", "f1",
+                "confidence_threshold", "f1_optimal_confidence", "mean_iou", "classification_accuracy", "ece", "mce")
         return {key: getattr(self, key) for key in keys}
 
 
@@ -189,6 +221,7 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
 
     scores, is_tp, total_gt = matches_at_iou(evaluator.evalImgs, params.areaRng[0], iou_index=iou50)
     point = best_f1(scores, is_tp, total_gt)
+    sections = _sections(evaluator, gt_data, detections, iou_type, iou50, names, point.confidence)
 
     def area_ap(value: float) -> float | None:
         return None if value < 0 else _round(value)  # COCOeval's -1: no object in that area range
@@ -210,7 +243,61 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
         counts=EvaluationCounts(images=len(gt_data["images"]), gt_objects=sum(num_gt.values()), detections=len(detections)),
         summary_text=printed,
         stats=stats,
+        **sections,
     )
+
+
+def _sections(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: str,
+              iou50: int, names: dict[int, str], optimum: float | None) -> dict[str, Any]:
+    """Every matching-derived section, from COCOeval's own matches at IoU 0.50 (area 'all')."""
+    from pycocotools import mask as mask_utils
+
+    geometry_key = "bbox" if iou_type == "bbox" else "segmentation"
+    gt_geometry = {ann["id"]: ann[geometry_key] for ann in gt_data["annotations"]}
+    det_geometry = {det["id"]: det[geometry_key] for det in detections}
+
+    def iou(det_geom: Any, gt_geom: Any) -> float:
+        if iou_type == "bbox":
+            value = mask_utils.iou(np.asarray([det_geom], dtype=float), np.asarray([gt_geom], dtype=float), [0])
+        else:
+            value = mask_utils.iou([det_geom], [gt_geom], [0])
+        return float(np.asarray(value).ravel()[0])
+
+    area_all = list(evaluator.params.areaRng[0])
+    matches: list[Match] = []
+    for entry in evaluator.evalImgs:
+        if entry is None or list(entry["aRng"]) != area_all:
+            continue
+        det_matches = np.asarray(entry["dtMatches"])
+        det_ignored = np.asarray(entry["dtIgnore"])
+        for k, (det_id, score) in enumerate(zip(entry["dtIds"], entry["dtScores"], strict=True)):
+            if det_ignored[iou50, k]:
+                continue  # matched to a crowd region: COCO neither rewards nor punishes it
+            gt_id = int(det_matches[iou50, k]) or None
+            matches.append(Match(
+                image_id=entry["image_id"], category_id=entry["category_id"], score=float(score), gt_id=gt_id,
+                iou=round(iou(det_geometry[det_id], gt_geometry[gt_id]), 6) if gt_id else None, det_id=int(det_id) - 1))
+    gts = [GroundTruthObject(gt_id=ann["id"], image_id=ann["image_id"], category_id=ann["category_id"])
+           for ann in gt_data["annotations"] if not ann["iscrowd"]]
+    # Without any true positive there is no optimum: every detection is kept, so the FPs show.
+    threshold = optimum if optimum is not None else 0.0
+    matrix, objects = confusion_and_objects(
+        matches, gts, threshold, names, lambda m, g: iou(det_geometry[m.det_id + 1], gt_geometry[g.gt_id]))
+    located = localization(matches, threshold)
+    calibrated = calibration(matches)
+    return {
+        "f1_optimal_confidence": optimum,
+        "mean_iou": located.mean_iou,
+        "classification_accuracy": matrix.classification_accuracy,
+        "ece": calibrated.ece,
+        "mce": calibrated.mce,
+        "outcomes": outcomes_at(matches, gts, threshold, names),
+        "confusion_matrix": matrix,
+        "localization": located,
+        "calibration": calibrated,
+        "confidence_profile": confidence_profile(matches, len(gts), optimum),
+        "per_image": per_image(gt_data["images"], objects),
+    }
 
 
 def _round(value: float) -> float:
