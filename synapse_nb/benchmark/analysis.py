@@ -188,6 +188,8 @@ class ImageObject(BaseModel):
     iou: float | None = None
     gt_id: int | None = None
     det_id: int | None = None
+    gt_bbox: list[float] | None = Field(default=None, description="the object's box [x, y, w, h]")
+    det_bbox: list[float] | None = Field(default=None, description="the detection's box [x, y, w, h]")
 
 
 class ImageRow(BaseModel):

@@ -283,6 +283,16 @@ def _sections(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str
     threshold = optimum if optimum is not None else 0.0
     matrix, objects = confusion_and_objects(
         matches, gts, threshold, names, lambda m, g: iou(det_geometry[m.det_id + 1], gt_geometry[g.gt_id]))
+
+    def box(geom: Any) -> list[float]:
+        values = geom if iou_type == "bbox" else mask_utils.toBbox(geom).tolist()
+        return [round(float(v), 3) for v in values]
+
+    for items in objects.values():
+        for index, item in enumerate(items):
+            items[index] = item.model_copy(update={
+                "gt_bbox": box(gt_geometry[item.gt_id]) if item.gt_id is not None else None,
+                "det_bbox": box(det_geometry[item.det_id + 1]) if item.det_id is not None else None})
     located = localization(matches, threshold)
     calibrated = calibration(matches)
     return {

@@ -20,6 +20,7 @@ from PIL import Image
 from synapse_nb._offline import configure_ultralytics
 from synapse_nb.benchmark import BenchmarkReport, coco_image_paths, evaluate_detections, predict_coco, speed_test, yolo_predictor
 from synapse_nb.errors import InputError
+from synapse_nb.widgets.figures.benchmark import report_figures
 
 IMGSZ = 64
 NAMES = ["circle", "square", "star"] + [f"class{i}" for i in range(3, 80)]
@@ -110,7 +111,7 @@ def test_onnx_and_pytorch_reports_side_by_side(split: Split, models: Models, tmp
         for runtime, path in (("pytorch", models.pt), ("onnx", models.onnx))
     }
     report = BenchmarkReport(model_name="yolo11n-det", val_size=4, evaluation=evaluation)
-    page = report.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    page = report.to_html(tmp_path / "report.html", report_figures).read_text(encoding="utf-8")
     assert "PyTorch" in page and "ONNX (onnxruntime)" in page
 
 
