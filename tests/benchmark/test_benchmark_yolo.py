@@ -133,6 +133,8 @@ def test_speed_test_on_the_val_images(split: Split, models: Models):
     for row in pytorch.rows + onnx.rows:
         assert row.inference_ms > 0 and row.total_ms >= row.inference_ms and row.device == "cpu"
     assert pytorch.num_images == 4
+    assert onnx.rows[0].provider == "CPUExecutionProvider" and pytorch.rows[0].provider is None
+    assert [r.measured_runs for r in pytorch.rows] == [2, 2]
 
 
 def test_bad_input_is_refused_before_loading(split: Split, tmp_path: Path):
