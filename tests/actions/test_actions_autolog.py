@@ -20,7 +20,8 @@ QUALITY = ("precision", "recall", "mAP50", "mAP50-95")
 
 def test_a_segmentation_model_logs_every_loss_and_mask_map(api: Api, project: Project) -> None:
     # The sample project mixes boxes (squares) and polygons: shapes are converted for segmentation.
-    run_local(YoloTrainAction, {"dataset": project.id, "model": "YOLO/yolov8n-seg", "hyperparameter": TINY}, api=api)
+    run_local(YoloTrainAction, {"dataset": project.id, "model": "YOLO/yolov8n-seg", "hyperparameter": TINY,
+                                "enable_benchmark": True}, api=api)
     task = newest_task(api, project.id)
     assert task.status == "finished", task.error
     logged = epochs_by_key(api, task.id)
@@ -34,3 +35,14 @@ def test_a_segmentation_model_logs_every_loss_and_mask_map(api: Api, project: Pr
     assert task.result["experiment"]["task_type"] == "instance segmentation"
     assert any("converted shapes of classes ['square']" in line.message for line in api.task.logs(task.id))
     check_progress_complete(task)
+    # The benchmark scores masks (COCO segm) beside boxes, from the same predictions.
+    experiment = task.result["experiment"]
+    metrics = experiment["evaluation_metrics"]
+    for key in ("map", "map50", "mask/map", "mask/map50", "mask/f1_optimal_confidence"):
+        assert key in metrics, key
+        assert metrics[key] is None or 0.0 <= metrics[key] <= 1.0, key
+    report = next(v.data for v in api.task.visualizations(task.id) if v.category == "benchmark" and v.key == "report")
+    segm = report["segmentation"]["pytorch"]
+    assert segm["iou_type"] == "segm" and report["evaluation"]["pytorch"]["iou_type"] == "bbox"
+    assert segm["counts"]["detections"] <= report["evaluation"]["pytorch"]["counts"]["detections"]
+    assert segm["confusion_matrix"]["classes"][-1] == "(background)"

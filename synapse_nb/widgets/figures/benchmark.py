@@ -232,6 +232,8 @@ def _speed(report: ReportLike | SpeedReport) -> SpeedReport | None:
         return report.speed
     if isinstance(report, SpeedReport):
         return report
+    if isinstance(report, Mapping) and report and all(isinstance(v, EvaluationReport) for v in report.values()):
+        return None  # evaluations by model name (Compare): no speed test among them
     if isinstance(report, Mapping):
         if "rows" in report:
             return SpeedReport.model_validate(report)
