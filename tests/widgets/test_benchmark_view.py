@@ -120,3 +120,24 @@ def test_compare_two_models(evaluation):
     other["b"] = reports["b"].model_copy(update={"split_fingerprint": "elsewhere"})
     (warning,) = comparison_warnings(other)
     assert "different val splits" in warning
+
+
+def _as_polygons(detections):
+    out = []
+    for det in copy.deepcopy(detections):
+        x, y, w, h = det["bbox"]
+        det["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+        out.append(det)
+    return out
+
+
+def test_dashboard_shows_mask_metrics_beside_box_metrics(evaluation):
+    from synapse_nb.widgets.dashboard._report import benchmark_figures
+
+    masks = evaluate_detections(copy.deepcopy(GT), _as_polygons(DETS), iou_type="segm")
+    assert masks.iou_type == "segm" and masks.confusion_matrix.counts == evaluation.confusion_matrix.counts
+    report = BenchmarkReport(model_name="m", val_size=4, evaluation={"pytorch": evaluation}, segmentation={"pytorch": masks})
+    assert report.metrics()["mask/map50"] == masks.map50
+    figures = benchmark_figures(report.model_dump(mode="json"))
+    assert figures[0].data[0].header.values == ("metric", "PyTorch (boxes)", "PyTorch (masks)")
+    assert len(figures) == len(report_figures(report)) - 1  # all but the speed table: no speed test ran
