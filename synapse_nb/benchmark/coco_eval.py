@@ -17,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from synapse_nb.benchmark import _coco_data
+from synapse_nb.benchmark import _coco_data, _engines
 from synapse_nb.benchmark.analysis import (
     Calibration,
     ConfidenceProfile,
@@ -43,7 +41,7 @@ from synapse_nb.benchmark.analysis import (
     outcomes_at,
     per_image,
 )
-from synapse_nb.benchmark.curves import MAX_CURVE_POINTS, best_f1, downsample, matches_at_iou
+from synapse_nb.benchmark.curves import MAX_CURVE_POINTS, best_f1, downsample
 from synapse_nb.errors import InputError
 
 # pycocotools divides by (tp + fp + eps), so a perfect score reads 0.9999999999999998;
@@ -99,6 +97,7 @@ class EvaluationReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     iou_type: Literal["bbox", "segm"] = "bbox"
+    engine: str = Field(default="pycocotools", description="the COCOeval implementation that scored it")
     map: float = Field(description="mAP averaged over IoU 0.50:0.95")
     map50: float
     map75: float
@@ -147,6 +146,7 @@ def evaluate_detections(
     ground_truth: dict[str, Any] | Path | str,
     detections: list[dict[str, Any]],
     iou_type: Literal["bbox", "segm"] = "bbox",
+    engine: _engines.Engine = "faster_coco_eval",
 ) -> EvaluationReport:
     """Score COCO detection results against COCO ground truth with pycocotools' COCOeval.
 
@@ -167,30 +167,23 @@ def evaluate_detections(
     """
     if iou_type not in ("bbox", "segm"):
         raise InputError("iou_type", "'bbox' or 'segm'", got=iou_type)
+    if engine not in _engines.ENGINES:
+        raise InputError("engine", "'faster_coco_eval' or 'pycocotools'", got=engine)
     gt_data = _coco_data.normalize_ground_truth(_coco_data.load_ground_truth(ground_truth), iou_type)
     prepared = _coco_data.check_detections(detections, gt_data, iou_type)
 
-    from pycocotools.cocoeval import COCOeval
-
-    printed = io.StringIO()
-    coco_gt = _coco_data.build_coco(gt_data, printed)
-    coco_dt = _coco_data.build_coco(_coco_data.results_dataset(gt_data, prepared), printed)
-    evaluator = COCOeval(coco_gt, coco_dt, iouType=iou_type)
-    with contextlib.redirect_stdout(printed):
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    return _report(evaluator, gt_data, prepared, iou_type, printed.getvalue())
+    result = _engines.evaluate(engine, gt_data, prepared, iou_type)
+    return _report(result, gt_data, prepared, iou_type, engine)
 
 
-def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: Literal["bbox", "segm"], printed: str) -> EvaluationReport:
-    stats = [float(s) for s in evaluator.stats]
-    params = evaluator.params
+def _report(result: _engines.EngineResult, gt_data: dict[str, Any], detections: list[dict[str, Any]],
+            iou_type: Literal["bbox", "segm"], engine: str) -> EvaluationReport:
+    stats = result.stats
     # precision[T, R, K, A, M]: IoU thresholds x recall thresholds x classes x areas x maxDets;
     # area 0 is "all", the last maxDets entry is 100, IoU index 0 is 0.50.
-    precision = evaluator.eval["precision"][:, :, :, 0, -1]
-    iou50 = int(np.argmin(np.abs(np.asarray(params.iouThrs) - 0.5)))
-    recall_points = np.round(np.asarray(params.recThrs, dtype=float), 6)
+    precision = result.precision[:, :, :, 0, -1]
+    iou50 = int(np.argmin(np.abs(result.iou_thresholds - 0.5)))
+    recall_points = np.round(np.asarray(result.recall_thresholds, dtype=float), 6)
 
     names = {cat["id"]: str(cat.get("name", cat["id"])) for cat in gt_data["categories"]}
     num_gt = Counter(ann["category_id"] for ann in gt_data["annotations"] if not ann["iscrowd"])
@@ -198,7 +191,7 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
     per_class: list[ClassAP] = []
     curves: list[PRCurve] = []
     valid_curves: list[np.ndarray] = []
-    for k, category_id in enumerate(params.catIds):
+    for k, category_id in enumerate(result.category_ids):
         all_iou = precision[:, :, k]
         at50 = precision[iou50, :, k]
         has_gt = bool((all_iou > -1).any())
@@ -219,15 +212,19 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
     overall = np.mean(valid_curves, axis=0) if valid_curves else np.zeros_like(recall_points)
     r, p = downsample(recall_points, np.round(overall, 6))
 
-    scores, is_tp, total_gt = matches_at_iou(evaluator.evalImgs, params.areaRng[0], iou_index=iou50)
-    point = best_f1(scores, is_tp, total_gt)
-    sections = _sections(evaluator, gt_data, detections, iou_type, iou50, names, point.confidence)
+    # One canonical order (detection order), so that both engines give the same sections.
+    matches = sorted(result.matches, key=lambda m: m.det_id)
+    scores = np.array([m.score for m in matches], dtype=float)
+    is_tp = np.array([m.gt_id is not None for m in matches], dtype=bool)
+    point = best_f1(scores, is_tp, sum(num_gt.values()))
+    sections = _sections(matches, gt_data, detections, iou_type, names, point.confidence)
 
     def area_ap(value: float) -> float | None:
         return None if value < 0 else _round(value)  # COCOeval's -1: no object in that area range
 
     return EvaluationReport(
         iou_type=iou_type,
+        engine=engine,
         map=_round(max(stats[0], 0.0)),
         map50=_round(max(stats[1], 0.0)),
         map75=_round(max(stats[2], 0.0)),
@@ -241,15 +238,15 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
         per_class=per_class,
         pr_curve=PRCurves(overall=PRCurve(name="all classes", recall=r, precision=p), per_class=curves),
         counts=EvaluationCounts(images=len(gt_data["images"]), gt_objects=sum(num_gt.values()), detections=len(detections)),
-        summary_text=printed,
+        summary_text=result.printed,
         stats=stats,
         **sections,
     )
 
 
-def _sections(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: str,
-              iou50: int, names: dict[int, str], optimum: float | None) -> dict[str, Any]:
-    """Every matching-derived section, from COCOeval's own matches at IoU 0.50 (area 'all')."""
+def _sections(raw: list[_engines.RawMatch], gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: str,
+              names: dict[int, str], optimum: float | None) -> dict[str, Any]:
+    """Every matching-derived section, from the engine's own matches at IoU 0.50 (area 'all')."""
     from pycocotools import mask as mask_utils
 
     geometry_key = "bbox" if iou_type == "bbox" else "segmentation"
@@ -263,20 +260,9 @@ def _sections(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str
             value = mask_utils.iou([det_geom], [gt_geom], [0])
         return float(np.asarray(value).ravel()[0])
 
-    area_all = list(evaluator.params.areaRng[0])
-    matches: list[Match] = []
-    for entry in evaluator.evalImgs:
-        if entry is None or list(entry["aRng"]) != area_all:
-            continue
-        det_matches = np.asarray(entry["dtMatches"])
-        det_ignored = np.asarray(entry["dtIgnore"])
-        for k, (det_id, score) in enumerate(zip(entry["dtIds"], entry["dtScores"], strict=True)):
-            if det_ignored[iou50, k]:
-                continue  # matched to a crowd region: COCO neither rewards nor punishes it
-            gt_id = int(det_matches[iou50, k]) or None
-            matches.append(Match(
-                image_id=entry["image_id"], category_id=entry["category_id"], score=float(score), gt_id=gt_id,
-                iou=round(iou(det_geometry[det_id], gt_geometry[gt_id]), 6) if gt_id else None, det_id=int(det_id) - 1))
+    matches = [Match(image_id=m.image_id, category_id=m.category_id, score=m.score, gt_id=m.gt_id, det_id=m.det_id - 1,
+                     iou=round(iou(det_geometry[m.det_id], gt_geometry[m.gt_id]), 6) if m.gt_id else None)
+               for m in raw]
     gts = [GroundTruthObject(gt_id=ann["id"], image_id=ann["image_id"], category_id=ann["category_id"])
            for ann in gt_data["annotations"] if not ann["iscrowd"]]
     # Without any true positive there is no optimum: every detection is kept, so the FPs show.
