@@ -122,20 +122,21 @@ def _faster(gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type:
         det_id, gt_id = (int(part) for part in str(pair).split("_", 1))
         matched[det_id] = gt_id
     crowd = {ann["id"] for ann in gt_data["annotations"] if ann["iscrowd"]}
-    # COCOeval keeps the best maxDets[-1] detections per image and class (stable order by score).
+    # COCOeval keeps the best maxDets[-1] detections per image and class (stable order by
+    # score); only pairs with more than that need sorting.
     limit = int(params.maxDets[-1])
     by_pair: dict[tuple[Any, int], list[dict[str, Any]]] = {}
     for det in detections:
         by_pair.setdefault((det["image_id"], det["category_id"]), []).append(det)
     matches: list[RawMatch] = []
-    for (image_id, category_id), dets in by_pair.items():
-        order = np.argsort([-d["score"] for d in dets], kind="mergesort")[:limit]
-        for index in order:
-            det = dets[int(index)]
+    for dets in by_pair.values():
+        if len(dets) > limit:
+            dets = sorted(dets, key=lambda d: -d["score"])[:limit]
+        for det in dets:
             gt_id = matched.get(det["id"])
             if gt_id in crowd:
                 continue
-            matches.append(RawMatch(image_id, category_id, float(det["score"]), gt_id, int(det["id"])))
+            matches.append(RawMatch(det["image_id"], det["category_id"], float(det["score"]), gt_id, det["id"]))
     stats = [float(s) for s in evaluator.stats[:12]]  # the 12 COCO stats (it appends more of its own)
     return EngineResult(
         stats=stats, precision=np.asarray(evaluator.eval["precision"]),

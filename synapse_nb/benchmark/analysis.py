@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,14 +45,14 @@ PROFILE_POINTS = 101
 CONFUSED_PAIRS = 10
 
 
-class Match(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Match:
     """One detection as COCOeval matched it at IoU 0.50 (crowd-matched detections left out).
 
     ``gt_id`` is the matched ground-truth object, None for a false positive; ``iou`` its IoU.
-    ``det_id`` indexes the caller's detections list (so the gallery can draw the box).
+    ``det_id`` indexes the caller's detections list (so the gallery can draw the box). A
+    plain dataclass: there is one per detection, and these are computed, not user input.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     image_id: Any
     category_id: int
@@ -61,10 +62,9 @@ class Match(BaseModel):
     det_id: int | None = None
 
 
-class GroundTruthObject(BaseModel):
+@dataclass(frozen=True, slots=True)
+class GroundTruthObject:
     """A non-crowd ground-truth object (what recall counts)."""
-
-    model_config = ConfigDict(frozen=True)
 
     gt_id: int
     image_id: Any
