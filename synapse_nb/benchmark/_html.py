@@ -64,7 +64,7 @@ def render_html(report: BenchmarkReport, figures: FigureBuilder, thumbnails: Map
             gallery += f'<h2>Worst images: {html.escape(runtime)}</h2><p class="meta">{_LEGEND}</p><div class="gallery">{cells}</div>'
     warnings = "".join(f'<p class="warn">{html.escape(text)}</p>' for text in report.warnings())
     printouts = "".join(
-        f"<div><h3>pycocotools output: {html.escape(runtime)}</h3><pre>{html.escape(evaluation.summary_text)}</pre></div>"
+        f"<div><h3>COCOeval output: {html.escape(runtime)}</h3><pre>{html.escape(evaluation.summary_text)}</pre></div>"
         for runtime, evaluation in report.evaluation.items()
     )
     runtimes = ", ".join(html.escape(r) for r in report.evaluation)

@@ -1,9 +1,11 @@
-"""COCO metrics of a model's detections on the val split, computed by pycocotools' COCOeval.
+"""COCO metrics of a model's detections on the val split, computed by COCOeval.
 
-The same function scores the PyTorch model and its ONNX export, so the two are compared on
-equal terms. mAP, AP50, AP75 and the small/medium/large APs are COCOeval's own ``stats``;
-per-class APs and the PR curves are read from its accumulated precision array; the best-F1
-operating point is computed from its per-image matches (see :mod:`.curves`).
+The engine is faster-coco-eval by default (the COCOeval algorithm in C++) and pycocotools
+on request (the cross-check; a test shows both give the same report). The same function
+scores the PyTorch model and its ONNX export, so the two are compared on equal terms. mAP,
+AP50, AP75 and the small/medium/large APs are COCOeval's own ``stats``; per-class APs and
+the PR curves are read from its accumulated precision array; the best-F1 operating point
+and every section of :mod:`.analysis` come from its per-detection matches at IoU 0.50.
 
 Example:
     >>> gt = {"images": [{"id": 1, "width": 100, "height": 100}],
@@ -89,7 +91,7 @@ class EvaluationReport(BaseModel):
 
     ``precision``, ``recall`` and ``f1`` are taken at ``confidence_threshold``, the score
     threshold with the best F1 at IoU 0.50, pooling the detections of every class
-    (micro-averaged) as matched by pycocotools (at most 100 detections per image and class).
+    (micro-averaged) as matched by COCOeval (at most 100 detections per image and class).
     ``confidence_threshold`` is None when no detection matches any object. APs are
     COCOeval's, rounded to ``DECIMALS`` places; ``stats`` keeps its raw numbers.
     """
@@ -112,7 +114,7 @@ class EvaluationReport(BaseModel):
     pr_curve: PRCurves
     counts: EvaluationCounts
     primary_metric: Literal["map"] = "map"
-    summary_text: str = Field(default="", description="what pycocotools printed while evaluating")
+    summary_text: str = Field(default="", description="what the COCO library printed while evaluating")
     stats: list[float] = Field(default_factory=list, description="COCOeval.stats, -1 where undefined")
     # The sections below come from the same COCO matching at IoU 0.50 (see .analysis); they
     # default to None only so that reports written before they existed still load.
@@ -148,7 +150,7 @@ def evaluate_detections(
     iou_type: Literal["bbox", "segm"] = "bbox",
     engine: _engines.Engine = "faster_coco_eval",
 ) -> EvaluationReport:
-    """Score COCO detection results against COCO ground truth with pycocotools' COCOeval.
+    """Score COCO detection results against COCO ground truth with COCOeval (``engine``).
 
     ``ground_truth`` is a COCO dict or the path of a COCO JSON file (e.g. the val split
     written by ``synapse_nb.formats.coco.write_coco``); ``detections`` are COCO results
@@ -156,7 +158,7 @@ def evaluate_detections(
     of ``bbox`` for ``iou_type='segm'``). No detections give zeros. Detections for image or
     category ids the ground truth lacks, and ground truth without annotations, raise
     :class:`~synapse_nb.errors.InputError` before anything is computed. Neither input is
-    modified. pycocotools' printout is captured into ``report.summary_text``.
+    modified. The library's printout is captured into ``report.summary_text``.
 
     Example:
         >>> gt = {"images": [{"id": 7, "width": 64, "height": 64}],
