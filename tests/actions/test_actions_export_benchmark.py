@@ -152,25 +152,3 @@ def test_the_benchmark_has_every_section_and_they_agree(exported: Task, model_di
     if any(r["fp"] + r["fn"] for r in report["evaluation"]["pytorch"]["per_image"]):
         assert "data:image/png;base64," in page  # thumbnails of the worst images, embedded
 
-
-@pytest.mark.slow
-def test_two_models_compare_side_by_side(api: Api, exported: Task, model_dir: Path, tmp_path: Path) -> None:
-    from synapse_nb.benchmark import BenchmarkReport
-    from synapse_nb.widgets.benchmark_compare import comparison_warnings, disagreements, load_reports
-
-    # A second model in the registry: the ONNX export scored on the same split, as its own report.
-    report = BenchmarkReport.from_json(model_dir / "benchmark" / "report.json")
-    as_model = report.model_copy(update={"model_name": "onnx", "evaluation": {"pytorch": report.evaluation["onnx"]}})
-    second = api.model.create({"name": "onnx-export", "framework": "YOLO", "model_name": "yolov8n-det-onnx"},
-                              {"benchmark/report.json": as_model.to_json(tmp_path / "report.json")})
-    reports = load_reports(api, [exported.model_id, second.id])
-    assert list(reports) == [f"yolov8n-det (model {exported.model_id})", f"yolov8n-det-onnx (model {second.id})"]
-    assert comparison_warnings(reports) == []  # the same split, the same IoU
-    found = disagreements(reports)
-    assert set(found.all_wrong) <= {r.file_name for r in report.primary.per_image}
-    view = snb.widgets.compare(api, [exported.model_id, second.id])
-    assert "Compare: " in view.children[1].value
-    bare = api.model.create({"name": "no-benchmark", "framework": "YOLO"}, {"weights.pt": model_dir / "checkpoints" / "best.pt"})
-    with pytest.raises(InputError) as info:
-        snb.widgets.compare(api, [exported.model_id, bare.id])
-    assert info.value.field == "model_ids"

@@ -29,6 +29,17 @@ CHECKPOINT_INTERVAL_ENV = "SYNAPSE_NB_CHECKPOINT_INTERVAL"
 # Seconds of timed runs per batch size and runtime in a CPU speed test (the 100 runs of the
 # reference protocol are cut short past it).
 SPEEDTEST_SECONDS_ENV = "SYNAPSE_NB_SPEEDTEST_SECONDS"
+
+
+def _speedtest_seconds() -> float:
+    raw = os.environ.get(SPEEDTEST_SECONDS_ENV, "2")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(SPEEDTEST_SECONDS_ENV, "a positive number of seconds", got=raw)
+    return value
 RESUME_FILE = "checkpoints/last.pt"
 
 
@@ -275,7 +286,7 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
             images = coco_image_paths(gt_path, images_dir)
             # The reference protocol (batch 1/8/16, 3 warm-up, 100 timed runs), capped by time
             # per batch size so that a CPU run stays short.
-            cap = None if str(device).startswith("cuda") else float(os.environ.get(SPEEDTEST_SECONDS_ENV, "5"))
+            cap = None if str(device).startswith("cuda") else _speedtest_seconds()
             speed = SpeedReport.combine([speed_test(yolo_predictor(m, imgsz, device=device), images, max_seconds=cap)
                                          for m in models.values()])
         checks = check_exports(evaluation)
