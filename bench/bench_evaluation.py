@@ -12,12 +12,16 @@ import numpy as np
 from bench._common import BenchResult, timed
 
 TITLE = "COCO evaluation (evaluate_detections vs bare pycocotools)"
+GOAL_RATIO = 0.5
 DESCRIPTION = """
 A synthetic val split (images of 640x640, 5 objects each over 5 classes) with 100
 detections per image: jittered true boxes and random false ones with random scores.
 Baseline: pycocotools run bare, as its README shows (COCO index, loadRes, evaluate,
-accumulate, summarize; no defensive copies) on the same data. evaluate_detections adds input checks, copies, the best-F1 point from COCOeval's
-matches, per-class APs and PR curves. Median of 3 interleaved runs each (1 in quick mode).
+accumulate, summarize; no defensive copies) on the same data. evaluate_detections adds input
+checks, copies, the best-F1 point, per-class APs and PR curves, and every matching section
+(outcomes, confusion matrix, IoU histogram, calibration, confidence profile, per-image table).
+Its default engine is faster-coco-eval (matching and accumulation in C++); the pycocotools
+engine is timed too. Median of 3 interleaved runs each (1 in quick mode).
 """
 
 
@@ -70,26 +74,32 @@ def run(quick: bool) -> list[BenchResult]:
     gt, detections = _data(num_images)
     # Interleaved, ours first in each round (the bare run then writes its extra keys into the
     # same detection dicts), so a load change on the shared machine hits both alike.
-    ours_times, base_times = [], []
+    times: dict[str, list[float]] = {"faster_coco_eval": [], "pycocotools": [], "bare": []}
+    reports: dict[str, Any] = {}
+    stats: list[float] = []
     for _ in range(repeat):
-        seconds, report = timed(lambda: evaluate_detections(gt, detections))
-        ours_times.append(seconds)
+        for engine in ("faster_coco_eval", "pycocotools"):
+            seconds, reports[engine] = timed(lambda engine=engine: evaluate_detections(gt, detections, engine=engine))
+            times[engine].append(seconds)
         seconds, stats = timed(lambda: _bare_pycocotools(gt, detections))
-        base_times.append(seconds)
-    ours_s, base_s = statistics.median(ours_times), statistics.median(base_times)
-    same = report.stats == stats
-    ratio = ours_s / base_s
-    return [
-        BenchResult(
-            name=f"evaluate_detections, {num_images} images, {len(detections):,} detections",
+        times["bare"].append(seconds)
+    base_s = statistics.median(times["bare"])
+    results = []
+    for engine, report in reports.items():
+        ours_s = statistics.median(times[engine])
+        gap = float(np.max(np.abs(np.array(report.stats) - np.array(stats))))
+        ratio = ours_s / base_s
+        default = engine == "faster_coco_eval"
+        results.append(BenchResult(
+            name=f"evaluate_detections (engine {engine}), {num_images} images, {len(detections):,} detections",
             value=ours_s,
             unit="s",
             baseline_name="bare pycocotools",
             baseline_value=base_s,
             ratio=ratio,
-            goal="<= 1.3x bare pycocotools",
-            met=ratio <= 1.3,
-            notes=f"COCO stats identical to bare pycocotools: {same} (mAP {report.map:.4f}, AP50 {report.map50:.4f}).",
-            extra={"stats_identical": same, "map": report.map, "map50": report.map50},
-        )
-    ]
+            goal=f"<= {GOAL_RATIO}x bare pycocotools" if default else None,
+            met=ratio <= GOAL_RATIO if default else None,
+            notes=f"largest stat difference from bare pycocotools {gap:.1e} (mAP {report.map:.4f}, AP50 {report.map50:.4f}).",
+            extra={"stats_max_abs_diff": gap, "map": report.map, "map50": report.map50},
+        ))
+    return results

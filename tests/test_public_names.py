@@ -21,7 +21,8 @@ CONTRACT = {
     "synapse_nb.actions": ["run_local"],
     "synapse_nb.actions.train": ["BaseTrainAction", "BaseTrainParams", "TrainContext", "TrainProgressCategories"],
     "synapse_nb.steps": ["BaseStep", "StepRegistry", "StepResult", "ExportDatasetStep", "ConvertDatasetStep"],
-    "synapse_nb.widgets": ["TrainWizard", "TaskDashboard", "ExperimentsBrowser", "figures"],
+    "synapse_nb.widgets": ["TrainWizard", "TaskDashboard", "ExperimentsBrowser", "figures", "compare"],
+    "synapse_nb.benchmark": ["evaluate_detections", "EvaluationReport"],
     "synapse_nb.api": ["Api", "TrainApi", "Task"],
 }
 
@@ -54,3 +55,11 @@ def test_importing_the_package_loads_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_evaluation_report_has_the_documented_sections() -> None:
+    from synapse_nb.benchmark import EvaluationReport
+
+    for name in ("outcomes", "confusion_matrix", "calibration", "confidence_profile", "localization", "per_image",
+                 "f1_optimal_confidence"):
+        assert name in EvaluationReport.model_fields, name

@@ -1,7 +1,10 @@
-"""Evaluation of trained models: COCO metrics through pycocotools and a speed test.
+"""Evaluation of trained models: COCO metrics (faster-coco-eval, pycocotools as the
+cross-check), where the model fails and why (sections from the same matching), and a speed test.
 
 The train action's benchmark step scores the PyTorch model and, when exported, its ONNX
-file with the same functions, on the val split only, and writes one report.
+file with the same functions, on the val split only, checks the export against PyTorch,
+and writes one report. Nothing here imports ipywidgets or the figure modules: the HTML
+report is handed its figure builders.
 
 Example:
     >>> from synapse_nb.benchmark import evaluate_detections
@@ -10,8 +13,8 @@ Example:
     >>> evaluate_detections(gt, [{"image_id": 1, "category_id": 1, "bbox": [4, 4, 30, 30], "score": 0.8}]).map50
     1.0
 
-Names load on first use, so importing this package pulls in neither pycocotools nor
-ultralytics.
+Names load on first use, so importing this package pulls in neither the COCO libraries
+nor ultralytics.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ _LAZY: dict[str, str] = {
     "coco_image_paths": "synapse_nb.benchmark.predict",
     "predict_coco": "synapse_nb.benchmark.predict",
     "BenchmarkReport": "synapse_nb.benchmark.report",
+    "ExportCheck": "synapse_nb.benchmark.report",
+    "check_exports": "synapse_nb.benchmark.report",
+    "split_fingerprint": "synapse_nb.benchmark.report",
 }
 
 __all__ = sorted(_LAZY)
@@ -53,5 +59,5 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from synapse_nb.benchmark.coco_eval import ClassAP, EvaluationReport, PRCurve, evaluate_detections
     from synapse_nb.benchmark.predict import coco_image_paths, predict_coco
-    from synapse_nb.benchmark.report import BenchmarkReport
+    from synapse_nb.benchmark.report import BenchmarkReport, ExportCheck, check_exports, split_fingerprint
     from synapse_nb.benchmark.speed import SpeedReport, SpeedRow, SpeedSample, speed_test, yolo_predictor

@@ -72,6 +72,15 @@ def runtime_of(model: Any) -> Runtime:
     return "pytorch"
 
 
+def onnx_provider(device: str) -> str:
+    """The execution provider ultralytics' AutoBackend asks onnxruntime for on ``device``."""
+    import onnxruntime
+
+    if str(device) != "cpu" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        return "CUDAExecutionProvider"
+    return "CPUExecutionProvider"
+
+
 def class_names_of(model: Any) -> list[str]:
     """The model's class names, by class index."""
     names = getattr(model, "names", None)
@@ -102,6 +111,21 @@ class YoloPredictor:
         self.conf = conf
         self.iou = iou
         self.runtime: Runtime = runtime_of(model)
+
+    @property
+    def provider(self) -> str | None:
+        """The onnxruntime execution provider serving an ONNX model (None for PyTorch).
+
+        The session's own first provider once a prediction has loaded it, else the one
+        AutoBackend asks for on this device.
+        """
+        if self.runtime != "onnxruntime":
+            return None
+        backend = getattr(getattr(getattr(self.model, "predictor", None), "model", None), "backend", None)
+        session = getattr(backend, "session", None)
+        if session is not None and callable(getattr(session, "get_providers", None)):
+            return str(session.get_providers()[0])
+        return onnx_provider(self.device)
 
     def __call__(self, images: list[np.ndarray]) -> SpeedSample:
         from synapse_nb.benchmark.speed import SpeedSample

@@ -1,9 +1,11 @@
-"""COCO metrics of a model's detections on the val split, computed by pycocotools' COCOeval.
+"""COCO metrics of a model's detections on the val split, computed by COCOeval.
 
-The same function scores the PyTorch model and its ONNX export, so the two are compared on
-equal terms. mAP, AP50, AP75 and the small/medium/large APs are COCOeval's own ``stats``;
-per-class APs and the PR curves are read from its accumulated precision array; the best-F1
-operating point is computed from its per-image matches (see :mod:`.curves`).
+The engine is faster-coco-eval by default (the COCOeval algorithm in C++) and pycocotools
+on request (the cross-check; a test shows both give the same report). The same function
+scores the PyTorch model and its ONNX export, so the two are compared on equal terms. mAP,
+AP50, AP75 and the small/medium/large APs are COCOeval's own ``stats``; per-class APs and
+the PR curves are read from its accumulated precision array; the best-F1 operating point
+and every section of :mod:`.analysis` come from its per-detection matches at IoU 0.50.
 
 Example:
     >>> gt = {"images": [{"id": 1, "width": 100, "height": 100}],
@@ -17,8 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -26,8 +26,24 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from synapse_nb.benchmark import _coco_data
-from synapse_nb.benchmark.curves import MAX_CURVE_POINTS, best_f1, downsample, matches_at_iou
+from synapse_nb.benchmark import _coco_data, _engines
+from synapse_nb.benchmark.analysis import (
+    Calibration,
+    ConfidenceProfile,
+    ConfusionMatrix,
+    GroundTruthObject,
+    ImageRow,
+    Localization,
+    Match,
+    Outcomes,
+    calibration,
+    confidence_profile,
+    confusion_and_objects,
+    localization,
+    outcomes_at,
+    per_image,
+)
+from synapse_nb.benchmark.curves import MAX_CURVE_POINTS, best_f1, downsample
 from synapse_nb.errors import InputError
 
 # pycocotools divides by (tp + fp + eps), so a perfect score reads 0.9999999999999998;
@@ -75,7 +91,7 @@ class EvaluationReport(BaseModel):
 
     ``precision``, ``recall`` and ``f1`` are taken at ``confidence_threshold``, the score
     threshold with the best F1 at IoU 0.50, pooling the detections of every class
-    (micro-averaged) as matched by pycocotools (at most 100 detections per image and class).
+    (micro-averaged) as matched by COCOeval (at most 100 detections per image and class).
     ``confidence_threshold`` is None when no detection matches any object. APs are
     COCOeval's, rounded to ``DECIMALS`` places; ``stats`` keeps its raw numbers.
     """
@@ -83,6 +99,7 @@ class EvaluationReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     iou_type: Literal["bbox", "segm"] = "bbox"
+    engine: str = Field(default="pycocotools", description="the COCOeval implementation that scored it")
     map: float = Field(description="mAP averaged over IoU 0.50:0.95")
     map50: float
     map75: float
@@ -97,8 +114,23 @@ class EvaluationReport(BaseModel):
     pr_curve: PRCurves
     counts: EvaluationCounts
     primary_metric: Literal["map"] = "map"
-    summary_text: str = Field(default="", description="what pycocotools printed while evaluating")
+    summary_text: str = Field(default="", description="what the COCO library printed while evaluating")
     stats: list[float] = Field(default_factory=list, description="COCOeval.stats, -1 where undefined")
+    # The sections below come from the same COCO matching at IoU 0.50 (see .analysis); they
+    # default to None only so that reports written before they existed still load.
+    match_iou: float = Field(default=0.5, description="the IoU threshold of the matching behind every section")
+    f1_optimal_confidence: float | None = Field(
+        default=None, description="the confidence with the best F1 (the model's default threshold); None without a TP")
+    mean_iou: float | None = Field(default=None, description="mean IoU of the true positives at the F1-optimal confidence")
+    classification_accuracy: float | None = None
+    ece: float | None = Field(default=None, description="expected calibration error")
+    mce: float | None = Field(default=None, description="maximum calibration error")
+    outcomes: Outcomes | None = None
+    confusion_matrix: ConfusionMatrix | None = None
+    localization: Localization | None = None
+    calibration: Calibration | None = None
+    confidence_profile: ConfidenceProfile | None = None
+    per_image: list[ImageRow] | None = None
 
     def metrics(self) -> dict[str, float | None]:
         """The headline numbers as a flat dict (for experiment_info's evaluation_metrics).
@@ -107,7 +139,8 @@ class EvaluationReport(BaseModel):
             >>> report.metrics()["map50"]  # doctest: +SKIP
             0.93
         """
-        keys = ("map", "map50", "map75", "map_small", "map_medium", "map_large", "precision", "recall", "f1", "confidence_threshold")
+        keys = ("map", "map50", "map75", "map_small", "map_medium", "map_large", "precision", "recall", "f1",
+                "confidence_threshold", "f1_optimal_confidence", "mean_iou", "classification_accuracy", "ece", "mce")
         return {key: getattr(self, key) for key in keys}
 
 
@@ -115,8 +148,9 @@ def evaluate_detections(
     ground_truth: dict[str, Any] | Path | str,
     detections: list[dict[str, Any]],
     iou_type: Literal["bbox", "segm"] = "bbox",
+    engine: _engines.Engine = "faster_coco_eval",
 ) -> EvaluationReport:
-    """Score COCO detection results against COCO ground truth with pycocotools' COCOeval.
+    """Score COCO detection results against COCO ground truth with COCOeval (``engine``).
 
     ``ground_truth`` is a COCO dict or the path of a COCO JSON file (e.g. the val split
     written by ``synapse_nb.formats.coco.write_coco``); ``detections`` are COCO results
@@ -124,7 +158,7 @@ def evaluate_detections(
     of ``bbox`` for ``iou_type='segm'``). No detections give zeros. Detections for image or
     category ids the ground truth lacks, and ground truth without annotations, raise
     :class:`~synapse_nb.errors.InputError` before anything is computed. Neither input is
-    modified. pycocotools' printout is captured into ``report.summary_text``.
+    modified. The library's printout is captured into ``report.summary_text``.
 
     Example:
         >>> gt = {"images": [{"id": 7, "width": 64, "height": 64}],
@@ -135,30 +169,23 @@ def evaluate_detections(
     """
     if iou_type not in ("bbox", "segm"):
         raise InputError("iou_type", "'bbox' or 'segm'", got=iou_type)
+    if engine not in _engines.ENGINES:
+        raise InputError("engine", "'faster_coco_eval' or 'pycocotools'", got=engine)
     gt_data = _coco_data.normalize_ground_truth(_coco_data.load_ground_truth(ground_truth), iou_type)
     prepared = _coco_data.check_detections(detections, gt_data, iou_type)
 
-    from pycocotools.cocoeval import COCOeval
-
-    printed = io.StringIO()
-    coco_gt = _coco_data.build_coco(gt_data, printed)
-    coco_dt = _coco_data.build_coco(_coco_data.results_dataset(gt_data, prepared), printed)
-    evaluator = COCOeval(coco_gt, coco_dt, iouType=iou_type)
-    with contextlib.redirect_stdout(printed):
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    return _report(evaluator, gt_data, prepared, iou_type, printed.getvalue())
+    result = _engines.evaluate(engine, gt_data, prepared, iou_type)
+    return _report(result, gt_data, prepared, iou_type, engine)
 
 
-def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: Literal["bbox", "segm"], printed: str) -> EvaluationReport:
-    stats = [float(s) for s in evaluator.stats]
-    params = evaluator.params
+def _report(result: _engines.EngineResult, gt_data: dict[str, Any], detections: list[dict[str, Any]],
+            iou_type: Literal["bbox", "segm"], engine: str) -> EvaluationReport:
+    stats = result.stats
     # precision[T, R, K, A, M]: IoU thresholds x recall thresholds x classes x areas x maxDets;
     # area 0 is "all", the last maxDets entry is 100, IoU index 0 is 0.50.
-    precision = evaluator.eval["precision"][:, :, :, 0, -1]
-    iou50 = int(np.argmin(np.abs(np.asarray(params.iouThrs) - 0.5)))
-    recall_points = np.round(np.asarray(params.recThrs, dtype=float), 6)
+    precision = result.precision[:, :, :, 0, -1]
+    iou50 = int(np.argmin(np.abs(result.iou_thresholds - 0.5)))
+    recall_points = np.round(np.asarray(result.recall_thresholds, dtype=float), 6)
 
     names = {cat["id"]: str(cat.get("name", cat["id"])) for cat in gt_data["categories"]}
     num_gt = Counter(ann["category_id"] for ann in gt_data["annotations"] if not ann["iscrowd"])
@@ -166,7 +193,7 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
     per_class: list[ClassAP] = []
     curves: list[PRCurve] = []
     valid_curves: list[np.ndarray] = []
-    for k, category_id in enumerate(params.catIds):
+    for k, category_id in enumerate(result.category_ids):
         all_iou = precision[:, :, k]
         at50 = precision[iou50, :, k]
         has_gt = bool((all_iou > -1).any())
@@ -187,14 +214,19 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
     overall = np.mean(valid_curves, axis=0) if valid_curves else np.zeros_like(recall_points)
     r, p = downsample(recall_points, np.round(overall, 6))
 
-    scores, is_tp, total_gt = matches_at_iou(evaluator.evalImgs, params.areaRng[0], iou_index=iou50)
-    point = best_f1(scores, is_tp, total_gt)
+    # One canonical order (detection order), so that both engines give the same sections.
+    matches = sorted(result.matches, key=lambda m: m.det_id)
+    scores = np.array([m.score for m in matches], dtype=float)
+    is_tp = np.array([m.gt_id is not None for m in matches], dtype=bool)
+    point = best_f1(scores, is_tp, sum(num_gt.values()))
+    sections = _sections(matches, gt_data, detections, iou_type, names, point.confidence)
 
     def area_ap(value: float) -> float | None:
         return None if value < 0 else _round(value)  # COCOeval's -1: no object in that area range
 
     return EvaluationReport(
         iou_type=iou_type,
+        engine=engine,
         map=_round(max(stats[0], 0.0)),
         map50=_round(max(stats[1], 0.0)),
         map75=_round(max(stats[2], 0.0)),
@@ -208,9 +240,62 @@ def _report(evaluator: Any, gt_data: dict[str, Any], detections: list[dict[str, 
         per_class=per_class,
         pr_curve=PRCurves(overall=PRCurve(name="all classes", recall=r, precision=p), per_class=curves),
         counts=EvaluationCounts(images=len(gt_data["images"]), gt_objects=sum(num_gt.values()), detections=len(detections)),
-        summary_text=printed,
+        summary_text=result.printed,
         stats=stats,
+        **sections,
     )
+
+
+def _sections(raw: list[_engines.RawMatch], gt_data: dict[str, Any], detections: list[dict[str, Any]], iou_type: str,
+              names: dict[int, str], optimum: float | None) -> dict[str, Any]:
+    """Every matching-derived section, from the engine's own matches at IoU 0.50 (area 'all')."""
+    from pycocotools import mask as mask_utils
+
+    geometry_key = "bbox" if iou_type == "bbox" else "segmentation"
+    gt_geometry = {ann["id"]: ann[geometry_key] for ann in gt_data["annotations"]}
+    det_geometry = {det["id"]: det[geometry_key] for det in detections}
+
+    def iou(det_geom: Any, gt_geom: Any) -> float:
+        if iou_type == "bbox":
+            value = mask_utils.iou(np.asarray([det_geom], dtype=float), np.asarray([gt_geom], dtype=float), [0])
+        else:
+            value = mask_utils.iou([det_geom], [gt_geom], [0])
+        return float(np.asarray(value).ravel()[0])
+
+    matches = [Match(image_id=m.image_id, category_id=m.category_id, score=m.score, gt_id=m.gt_id, det_id=m.det_id - 1,
+                     iou=round(iou(det_geometry[m.det_id], gt_geometry[m.gt_id]), 6) if m.gt_id else None)
+               for m in raw]
+    gts = [GroundTruthObject(gt_id=ann["id"], image_id=ann["image_id"], category_id=ann["category_id"])
+           for ann in gt_data["annotations"] if not ann["iscrowd"]]
+    # Without any true positive there is no optimum: every detection is kept, so the FPs show.
+    threshold = optimum if optimum is not None else 0.0
+    matrix, objects = confusion_and_objects(
+        matches, gts, threshold, names, lambda m, g: iou(det_geometry[m.det_id + 1], gt_geometry[g.gt_id]))
+
+    def box(geom: Any) -> list[float]:
+        values = geom if iou_type == "bbox" else mask_utils.toBbox(geom).tolist()
+        return [round(float(v), 3) for v in values]
+
+    for items in objects.values():
+        for index, item in enumerate(items):
+            items[index] = item.model_copy(update={
+                "gt_bbox": box(gt_geometry[item.gt_id]) if item.gt_id is not None else None,
+                "det_bbox": box(det_geometry[item.det_id + 1]) if item.det_id is not None else None})
+    located = localization(matches, threshold)
+    calibrated = calibration(matches)
+    return {
+        "f1_optimal_confidence": optimum,
+        "mean_iou": located.mean_iou,
+        "classification_accuracy": matrix.classification_accuracy,
+        "ece": calibrated.ece,
+        "mce": calibrated.mce,
+        "outcomes": outcomes_at(matches, gts, threshold, names),
+        "confusion_matrix": matrix,
+        "localization": located,
+        "calibration": calibrated,
+        "confidence_profile": confidence_profile(matches, len(gts), optimum),
+        "per_image": per_image(gt_data["images"], objects),
+    }
 
 
 def _round(value: float) -> float:

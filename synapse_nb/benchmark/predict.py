@@ -52,6 +52,7 @@ def predict_coco(
     batch: int = 8,
     max_det: int = 100,
     device: str = "cpu",
+    masks: bool = False,
 ) -> list[dict[str, Any]]:
     """Predict every image of ``coco_gt`` and return COCO results for :func:`evaluate_detections`.
 
@@ -61,6 +62,9 @@ def predict_coco(
     the model's own names). ``conf`` is low on purpose: mAP needs the whole ranking, not
     only confident boxes. ``max_det`` matches COCOeval's 100 detections per image.
     Everything is checked (model file, images present, classes) before the first prediction.
+    With ``masks=True`` (instance segmentation) each result also carries its mask as COCO
+    polygons (``segmentation``), so the same detections score boxes and masks
+    (``evaluate_detections(..., iou_type='segm')``).
 
     Example:
         >>> from synapse_nb.benchmark import evaluate_detections
@@ -94,7 +98,7 @@ def predict_coco(
             imgsz=imgsz, conf=conf, iou=iou, max_det=max_det, device=device, batch=len(chunk), verbose=False, save=False,
         )
         for (image_id, _), result in zip(chunk, results, strict=True):
-            detections.extend(_to_coco(result, image_id, category_of))
+            detections.extend(_to_coco(result, image_id, category_of, masks))
     return detections
 
 
@@ -136,22 +140,38 @@ def _category_map(names: list[str], categories: list[dict[str, Any]]) -> dict[in
     return mapping
 
 
-def _to_coco(result: Any, image_id: Any, category_of: dict[int, int]) -> list[dict[str, Any]]:
+def _polygon(points: Any) -> list[list[float]]:
+    """An ultralytics mask outline (N x 2, image pixels) as a COCO polygon; [] if degenerate."""
+    flat = [round(float(v), 2) for point in points for v in point]
+    return [flat] if len(flat) >= 6 else []
+
+
+def _to_coco(result: Any, image_id: Any, category_of: dict[int, int], masks: bool = False) -> list[dict[str, Any]]:
     boxes = getattr(result, "boxes", None)
     if boxes is None or len(boxes) == 0:
         return []
+    outlines: list[Any] | None = None
+    if masks:
+        if getattr(result, "masks", None) is None:
+            raise InputError("masks", "a model that predicts masks (an instance segmentation model)", got=True)
+        outlines = list(result.masks.xy)
     xyxy = boxes.xyxy.cpu().numpy().tolist()
     scores = boxes.conf.cpu().numpy().tolist()
     classes = boxes.cls.cpu().numpy().astype(int).tolist()
     out = []
-    for (x1, y1, x2, y2), score, cls in zip(xyxy, scores, classes, strict=True):
+    for index, ((x1, y1, x2, y2), score, cls) in enumerate(zip(xyxy, scores, classes, strict=True)):
         category_id = category_of.get(cls)
         if category_id is None:
             continue
-        out.append({
+        det = {
             "image_id": image_id,
             "category_id": category_id,
             "bbox": [round(x1, 3), round(y1, 3), round(x2 - x1, 3), round(y2 - y1, 3)],
             "score": round(float(score), 5),
-        })
+        }
+        if outlines is not None:
+            # A box whose mask vanished (too small at this image size) keeps its box score;
+            # for masks it is an empty polygon, i.e. a detection that covers nothing.
+            det["segmentation"] = _polygon(outlines[index]) if index < len(outlines) else []
+        out.append(det)
     return out

@@ -42,6 +42,8 @@ class ExperimentInfo(BaseModel):
     train_val_split: dict[str, Any] | None = None
     evaluation_metrics: dict[str, Any] = Field(default_factory=dict)
     primary_metric: str | None = None
+    default_confidence: float | None = Field(
+        default=None, description="the benchmark's F1-optimal confidence: the default inference threshold")
     device: str | None = None
     training_duration: float | None = Field(default=None, description="seconds")
     train_size: int | None = None

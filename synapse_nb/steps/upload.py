@@ -116,6 +116,8 @@ def build_experiment_folder(context: Any, weights: Path | None) -> tuple[Path, d
         "train_val_split": split_record.get("split") if split_record else None,
         "evaluation_metrics": exp.get("evaluation_metrics") or {},
         "primary_metric": exp.get("primary_metric"),
+        # The benchmark's F1-optimal confidence: the threshold to predict with by default.
+        "default_confidence": exp.get("default_confidence"),
         # What training really ran on (the framework's word, e.g. ultralytics' trainer device),
         # else the device the run was given.
         "device": exp.get("device") or context.runtime_ctx.device,

@@ -19,9 +19,11 @@ _LAZY = {
     "TrainWizard": ("synapse_nb.widgets.wizard", "TrainWizard"),
     "TaskDashboard": ("synapse_nb.widgets.dashboard", "TaskDashboard"),
     "ExperimentsBrowser": ("synapse_nb.widgets.experiments", "ExperimentsBrowser"),
+    "compare": ("synapse_nb.widgets.benchmark_compare", "compare"),
+    "BenchmarkView": ("synapse_nb.widgets.benchmark_view", "BenchmarkView"),
 }
 
-__all__ = ["ExperimentsBrowser", "TaskDashboard", "TrainWizard", "figures"]
+__all__ = ["BenchmarkView", "ExperimentsBrowser", "TaskDashboard", "TrainWizard", "compare", "figures"]
 
 
 def __getattr__(name: str) -> Any:

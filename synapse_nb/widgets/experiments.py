@@ -98,18 +98,22 @@ class ExperimentsBrowser:
                                   layout=w.Layout(width="300px"))
         self.metric = w.Dropdown(options=[], value=None, description="Metric", layout=w.Layout(width="300px"))
         self.refresh_button = w.Button(description="Refresh", icon="refresh", layout=w.Layout(width="auto"))
+        self.compare_button = w.Button(description="Compare benchmarks", icon="columns", layout=w.Layout(width="auto"),
+                                       tooltip="the benchmark sections of the picked experiments' models side by side")
+        self.comparison = w.VBox()
         self.message = w.HTML()
         self.table = go.FigureWidget(figures.empty_figure("no finished experiments yet", title="Experiments"))
         self.overlay = go.FigureWidget(figures.empty_figure("pick experiments to compare", title="Metric"))
         self.refresh_button.on_click(lambda _b: self.refresh())
+        self.compare_button.on_click(lambda _b: self.compare_benchmarks())
         self.experiments.observe(lambda _c: self._compare_changed(), names="value")
         self.sort_by.observe(lambda _c: self.render_table(), names="value")
         self.metric.observe(lambda _c: self.render_overlay(), names="value")
         self.widget = w.VBox([
             w.HTML(style_html()),
             w.HTML('<div class="snb-title" style="font-size:16px">Experiments</div>'),
-            w.HBox([self.experiments, w.VBox([self.sort_by, self.metric, self.refresh_button])]),
-            self.message, self.table, self.overlay,
+            w.HBox([self.experiments, w.VBox([self.sort_by, self.metric, w.HBox([self.refresh_button, self.compare_button])])]),
+            self.message, self.table, self.overlay, self.comparison,
         ])
         self.widget.add_class("snb-root")
         self.refresh()
@@ -181,6 +185,23 @@ class ExperimentsBrowser:
             return
         frames = {e.label: self.metrics_of(e) for e in entries}
         _replace(self.overlay, figures.metric_overlay(frames, self.metric.value))
+
+    def compare_benchmarks(self) -> None:
+        """Show the benchmark comparison (:func:`synapse_nb.widgets.compare`) of the picked
+        experiments' models; those without a benchmark are named, not compared."""
+        from synapse_nb.widgets.benchmark_compare import REPORT_FILE, compare
+
+        ids, skipped = [], []
+        for entry in self.compared():
+            model_id = entry.info.model_id
+            files = [f.path for f in self.api.model.get(model_id).files] if model_id is not None else []
+            (ids if REPORT_FILE in files else skipped).append(model_id if REPORT_FILE in files else entry.label)
+        parts: list[Any] = []
+        if skipped:
+            parts.append(w.HTML(message_html("notice", "No benchmark to compare for: " + ", ".join(map(str, skipped)))))
+        if len(ids) >= 1:
+            parts.append(compare(self.api, ids))
+        self.comparison.children = tuple(parts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

@@ -113,3 +113,42 @@ def test_benchmark_metrics_equal_pycocotools_on_the_same_predictions(api: Api, e
         expected = {c["name"]: (sum(a["category_id"] == c["id"] for a in gt["annotations"]),
                                 sum(d["category_id"] == c["id"] for d in detections)) for c in gt["categories"]}
         assert per_class == expected, runtime
+
+
+@pytest.mark.slow
+def test_the_benchmark_has_every_section_and_they_agree(exported: Task, model_dir: Path) -> None:
+    report = json.loads((model_dir / "benchmark" / "report.json").read_text())
+    for runtime in ("pytorch", "onnx"):
+        ev = report["evaluation"][runtime]
+        outcomes = ev["outcomes"]["overall"]
+        tp, fp, fn = outcomes["tp"], outcomes["fp"], outcomes["fn"]
+        # precision and recall at the F1-optimal confidence are the outcome counts'
+        if ev["f1_optimal_confidence"] is not None:
+            assert ev["precision"] == pytest.approx(tp / (tp + fp)), runtime
+            assert ev["recall"] == pytest.approx(tp / (tp + fn)), runtime
+        counts = ev["confusion_matrix"]["counts"]
+        assert ev["confusion_matrix"]["classes"][-1] == "(background)"
+        assert sum(counts[i][i] for i in range(len(counts) - 1)) == tp
+        num_gt = [c["num_gt"] for c in ev["per_class"]]
+        assert [sum(row) for row in counts[:-1]] == num_gt
+        per_image = ev["per_image"]
+        assert len(per_image) == exported.experiment.val_size
+        assert sum(r["tp"] for r in per_image) == tp and sum(r["fn"] for r in per_image) == fn
+        assert sum(r["fp"] for r in per_image) == fp
+        assert len(ev["confidence_profile"]["thresholds"]) == 101
+        assert len(ev["pr_curve"]["overall"]["recall"]) == 101
+        assert ev["calibration"]["bins"] and "histogram" in ev["localization"]
+    # the export was scored on the same split and checked against PyTorch
+    (check,) = report["export_checks"]
+    assert check["runtime"] == "onnx" and check["within_tolerance"], check
+    assert any(m.startswith("export evaluated on the val split: onnx") for m in exported.logs()["message"])
+    assert report["split_fingerprint"]
+    # the F1-optimal confidence is the model's default threshold
+    info = json.loads((model_dir / "experiment_info.json").read_text())
+    assert info["default_confidence"] == report["evaluation"]["pytorch"]["f1_optimal_confidence"]
+    page = (model_dir / "benchmark" / "report.html").read_text()
+    for div in ("confusion-matrix", "reliability-diagram", "confidence-profile", "per-image-table", "export-checks"):
+        assert f'id="benchmark-{div}"' in page, div
+    if any(r["fp"] + r["fn"] for r in report["evaluation"]["pytorch"]["per_image"]):
+        assert "data:image/png;base64," in page  # thumbnails of the worst images, embedded
+

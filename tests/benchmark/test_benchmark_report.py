@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from synapse_nb.benchmark import BenchmarkReport, evaluate_detections, speed_test
 from synapse_nb.benchmark.speed import SpeedSample
+from synapse_nb.widgets.figures.benchmark import report_figures
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_a_report_needs_an_evaluation():
 def test_html_is_self_contained(report: BenchmarkReport, tmp_path: Path):
     from plotly.offline import get_plotlyjs
 
-    page = report.to_html(tmp_path / "benchmark.html").read_text(encoding="utf-8")
+    page = report.to_html(tmp_path / "benchmark.html", report_figures).read_text(encoding="utf-8")
 
     assert re.findall(r"<script[^>]*\bsrc\s*=", page) == []  # nothing loaded from anywhere
     bundle = get_plotlyjs()
@@ -76,7 +77,8 @@ def test_html_is_self_contained(report: BenchmarkReport, tmp_path: Path):
     outside_bundle = page.replace(bundle, "")
     assert "cdn.plot.ly" not in outside_bundle
     assert not re.search(r"https?://", outside_bundle)
-    for div in ("metrics-summary", "per-class-ap", "pr-curve", "speed-table"):
+    for div in ("metrics-summary", "per-class-ap", "pr-curve", "speed-table", "outcomes", "confusion-matrix",
+                "most-confused", "iou-histogram", "reliability-diagram", "confidence-profile", "per-image-table"):
         assert f'id="benchmark-{div}"' in page
     assert "ONNX (onnxruntime)" in page and "PyTorch" in page
     assert "Average Precision" in page  # pycocotools' own printout, escaped
@@ -84,6 +86,6 @@ def test_html_is_self_contained(report: BenchmarkReport, tmp_path: Path):
 
 def test_html_without_speed_test(report: BenchmarkReport, tmp_path: Path):
     only_pytorch = report.model_copy(update={"speed": None, "evaluation": {"pytorch": report.evaluation["pytorch"]}})
-    page = only_pytorch.to_html(tmp_path / "b.html").read_text(encoding="utf-8")
+    page = only_pytorch.to_html(tmp_path / "b.html", report_figures).read_text(encoding="utf-8")
     assert "Speed test not run" in page
     assert "ONNX (onnxruntime)" not in page

@@ -50,6 +50,38 @@ def test_rows_per_batch_size_with_warmup_left_out():
     assert (report.warmup, report.runs, report.num_images) == (2, 3, 5)
 
 
+def test_defaults_are_the_reference_protocol():
+    predictor = CountingPredictor(warmup=3)
+
+    report = speed_test(predictor, _images(2))
+
+    assert [row.batch_size for row in report.rows] == [1, 8, 16]
+    assert (report.warmup, report.runs) == (3, 100)
+    assert [row.measured_runs for row in report.rows] == [100, 100, 100]
+    assert len(predictor.batches) == 3 * 103
+
+
+class SlowPredictor(CountingPredictor):
+    """Each call takes 20 ms of wall time."""
+
+    def __call__(self, images: list[np.ndarray]) -> SpeedSample:
+        import time
+
+        time.sleep(0.02)
+        return super().__call__(images)
+
+
+def test_time_cap_stops_the_measured_runs_early():
+    predictor = SlowPredictor(warmup=1)
+
+    report = speed_test(predictor, _images(2), batch_sizes=(1, 2), warmup=1, runs=100, max_seconds=0.05)
+
+    for row in report.rows:
+        assert 1 <= row.measured_runs < 100  # a 20 ms call cannot be run 100 times in 50 ms
+        assert row.inference_ms < 1000.0  # the warm-up call is still left out
+    assert report.runs == 100  # what was asked stays on record
+
+
 def test_batches_cycle_through_the_given_images_only():
     predictor = CountingPredictor(warmup=0)
     images = _images(3)
@@ -106,6 +138,7 @@ def test_combined_report_holds_both_runtimes():
         ({"images": [Path("/nonexistent/x.png")]}, "images"),
         ({"images": [np.zeros((4, 4))]}, "images[0]"),
         ({"runtime": "openvino"}, "runtime"),
+        ({"max_seconds": 0}, "max_seconds"),
     ],
 )
 def test_bad_input_is_refused_before_any_call(kwargs, field):

@@ -20,6 +20,7 @@ from PIL import Image
 from synapse_nb._offline import configure_ultralytics
 from synapse_nb.benchmark import BenchmarkReport, coco_image_paths, evaluate_detections, predict_coco, speed_test, yolo_predictor
 from synapse_nb.errors import InputError
+from synapse_nb.widgets.figures.benchmark import report_figures
 
 IMGSZ = 64
 NAMES = ["circle", "square", "star"] + [f"class{i}" for i in range(3, 80)]
@@ -110,7 +111,7 @@ def test_onnx_and_pytorch_reports_side_by_side(split: Split, models: Models, tmp
         for runtime, path in (("pytorch", models.pt), ("onnx", models.onnx))
     }
     report = BenchmarkReport(model_name="yolo11n-det", val_size=4, evaluation=evaluation)
-    page = report.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    page = report.to_html(tmp_path / "report.html", report_figures).read_text(encoding="utf-8")
     assert "PyTorch" in page and "ONNX (onnxruntime)" in page
 
 
@@ -132,6 +133,8 @@ def test_speed_test_on_the_val_images(split: Split, models: Models):
     for row in pytorch.rows + onnx.rows:
         assert row.inference_ms > 0 and row.total_ms >= row.inference_ms and row.device == "cpu"
     assert pytorch.num_images == 4
+    assert onnx.rows[0].provider == "CPUExecutionProvider" and pytorch.rows[0].provider is None
+    assert [r.measured_runs for r in pytorch.rows] == [2, 2]
 
 
 def test_bad_input_is_refused_before_loading(split: Split, tmp_path: Path):

@@ -96,6 +96,26 @@ class ModelResource(Resource):
         """Delete a model and its files."""
         self._http.request("DELETE", f"/models/{int(id)}")
 
+    def read_bytes(self, id: int, path: str) -> bytes:
+        """One file of a model (e.g. ``'benchmark/report.json'``), checked against its sha256.
+
+        Example:
+            >>> json.loads(api.model.read_bytes(3, "benchmark/report.json"))["model_name"]  # doctest: +SKIP
+            'yolo11n-det'
+        """
+        import io
+
+        record = self.get(id)
+        entry = next((f for f in record.files if f.path == path), None)
+        if entry is None:
+            raise InputError("path", f"a file of model {id}", got=path, hint=f"files: {[f.path for f in record.files][:10]}")
+        buffer = io.BytesIO()
+        self._http.stream_to(f"/models/{int(id)}/files/content", buffer, params={"path": entry.path})
+        data = buffer.getvalue()
+        if hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise BackendError(0, f"model {id} file {path!r}: sha256 differs from the registry's {entry.sha256}")
+        return data
+
     def download(self, id: int, dest: Path) -> Path:
         """Download every file of a model into the folder ``dest``; returns ``dest``.
 

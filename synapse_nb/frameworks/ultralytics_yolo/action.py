@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -25,6 +26,20 @@ from synapse_nb.errors import InputError, StepFailed
 
 # Seconds between uploads of the last checkpoint (for resume on another machine).
 CHECKPOINT_INTERVAL_ENV = "SYNAPSE_NB_CHECKPOINT_INTERVAL"
+# Seconds of timed runs per batch size and runtime in a CPU speed test (the 100 runs of the
+# reference protocol are cut short past it).
+SPEEDTEST_SECONDS_ENV = "SYNAPSE_NB_SPEEDTEST_SECONDS"
+
+
+def _speedtest_seconds() -> float:
+    raw = os.environ.get(SPEEDTEST_SECONDS_ENV, "2")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(SPEEDTEST_SECONDS_ENV, "a positive number of seconds", got=raw)
+    return value
 RESUME_FILE = "checkpoints/last.pt"
 
 
@@ -233,10 +248,13 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
     def benchmark(self, context: Any, speedtest: bool) -> dict[str, Any]:
         from synapse_nb.benchmark.coco_eval import evaluate_detections
         from synapse_nb.benchmark.predict import coco_image_paths, predict_coco
-        from synapse_nb.benchmark.report import BenchmarkReport
+        from synapse_nb.benchmark.report import BenchmarkReport, check_exports, split_fingerprint
         from synapse_nb.benchmark.speed import SpeedReport, speed_test, yolo_predictor
         from synapse_nb.formats.coco import write_coco
         from synapse_nb.formats.raw import RawDataset
+
+        # The HTML page's figures: plain plotly builders (no ipywidgets), handed to the report.
+        from synapse_nb.widgets.figures.benchmark import report_figures
 
         raw_path = context.dataset.get("raw_path")
         if raw_path is None:
@@ -249,25 +267,40 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         images_dir = gt_path.parent / "images"
         imgsz = int(context.experiment.get("imgsz", 640))
         device = context.runtime_ctx.device
+        masks = self.task_type == "instance segmentation"
         models = {"pytorch": Path(context.model_path)}
         exports = context.experiment.get("export_files") or {}
         for runtime_name in ("onnx", "tensorrt"):  # each export is scored and timed beside PyTorch
             if exports.get(runtime_name):
                 models[runtime_name] = Path(exports[runtime_name])
-        evaluation = {}
+        evaluation, segmentation = {}, {}
         for runtime_name, model in models.items():
-            detections = predict_coco(model, gt_path, images_dir, imgsz, class_names=classes, device=device)
+            detections = predict_coco(model, gt_path, images_dir, imgsz, class_names=classes, device=device, masks=masks)
             evaluation[runtime_name] = evaluate_detections(gt_path, detections)
+            if masks:
+                with_masks = [d for d in detections if d.get("segmentation")]
+                segmentation[runtime_name] = evaluate_detections(gt_path, with_masks, iou_type="segm")
             context.set_progress(len(evaluation), len(models) + (1 if speedtest else 0))
         speed = None
         if speedtest:
             images = coco_image_paths(gt_path, images_dir)
-            speed = SpeedReport.combine([speed_test(yolo_predictor(m, imgsz, device=device), images)
+            # The reference protocol (batch 1/8/16, 3 warm-up, 100 timed runs), capped by time
+            # per batch size so that a CPU run stays short.
+            cap = None if str(device).startswith("cuda") else _speedtest_seconds()
+            speed = SpeedReport.combine([speed_test(yolo_predictor(m, imgsz, device=device), images, max_seconds=cap)
                                          for m in models.values()])
+        checks = check_exports(evaluation)
+        for check in checks:
+            context.run.log(f"export evaluated on the val split: {check.summary()}",
+                            level="INFO" if check.within_tolerance else "WARNING")
+        ground_truth = json.loads(gt_path.read_text(encoding="utf-8"))
         report = BenchmarkReport(model_name=context.experiment.get("model_name", "yolo"), val_size=len(val.items),
-                                 evaluation=evaluation, speed=speed)
+                                 evaluation=evaluation, speed=speed, task_type=self.task_type, segmentation=segmentation,
+                                 export_checks=checks, split_fingerprint=split_fingerprint(ground_truth))
         json_path = report.to_json(out_dir / "report.json")
-        html_path = report.to_html(out_dir / "report.html")
+        html_path = report.to_html(out_dir / "report.html", report_figures, images_dir=images_dir)
+        # The F1-optimal confidence becomes the model's default inference threshold.
+        context.experiment["default_confidence"] = report.primary.f1_optimal_confidence
         # The whole report (PR curves included) goes to the dashboard as a visualization; the
         # experiment keeps a summary.
         context.run.log_visualization("benchmark", "report", report.model_dump(mode="json"), kind="table")
@@ -275,6 +308,7 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
             "per_class": {name: [c.model_dump(mode="json") for c in ev.per_class] for name, ev in evaluation.items()},
             "speed": [row.model_dump(mode="json") for row in speed.rows] if speed else None,
             "val_size": len(val.items),
+            "export_checks": [c.model_dump(mode="json") for c in checks],
         }
         return {"metrics": report.metrics(), "primary_metric": report.primary.primary_metric,
                 "summary": summary, "files": {"json": str(json_path), "html": str(html_path)}}

@@ -91,16 +91,19 @@ def benchmark_report(record: TaskRecord, visualizations: list[Visualization]) ->
 
 
 def benchmark_figures(report: dict[str, Any] | None) -> list[go.Figure]:
-    """The benchmark report's figures: summary, per-class AP, PR curves and (when timed) speed."""
+    """Every section of the benchmark report (box and, for segmentation, mask metrics, the
+    matching sections, export checks and, when timed, speed), as the HTML report shows them."""
     data = report
     if not isinstance(data, dict) or "evaluation" not in data:
         return []
-    from synapse_nb.widgets.figures import metrics_summary, per_class_ap, pr_curve, speed_table
+    from synapse_nb.benchmark.report import BenchmarkReport
+    from synapse_nb.widgets.figures.benchmark import report_figures
 
-    built = [metrics_summary(data), per_class_ap(data), pr_curve(data)]
-    if data.get("speed"):
-        built.append(speed_table(data))
-    return built
+    parsed = BenchmarkReport.model_validate(data)
+    built = report_figures(parsed)
+    if parsed.speed is None:
+        built.pop("speed_table", None)
+    return list(built.values())
 
 
 def report_widget(record: TaskRecord, visualizations: list[Visualization] | None = None) -> w.Widget:

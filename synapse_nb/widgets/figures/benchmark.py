@@ -24,7 +24,7 @@ from synapse_nb.benchmark.report import BenchmarkReport
 from synapse_nb.benchmark.speed import SpeedReport
 from synapse_nb.errors import InputError
 
-__all__ = ["metrics_summary", "per_class_ap", "pr_curve", "speed_table"]
+__all__ = ["export_checks", "metrics_summary", "per_class_ap", "pr_curve", "report_figures", "speed_table"]
 
 _THEME_MODULE = "synapse_nb.widgets.figures.theme"
 _LABELS = {"pytorch": "PyTorch", "onnx": "ONNX (onnxruntime)", "onnxruntime": "ONNX (onnxruntime)"}
@@ -144,11 +144,16 @@ def metrics_summary(report: ReportLike) -> go.Figure:
         ("mAP 0.50:0.95 (primary)", "map", 3), ("AP50", "map50", 3), ("AP75", "map75", 3),
         ("AP small", "map_small", 3), ("AP medium", "map_medium", 3), ("AP large", "map_large", 3),
         ("precision @ best F1", "precision", 3), ("recall @ best F1", "recall", 3), ("F1 (best, IoU 0.50)", "f1", 3),
-        ("confidence @ best F1", "confidence_threshold", 3),
+        ("F1-optimal confidence", "f1_optimal_confidence", 3), ("mean IoU of TPs", "mean_iou", 3),
+        ("classification accuracy", "classification_accuracy", 3),
+        ("expected calibration error", "ece", 3), ("maximum calibration error", "mce", 3),
     ]
     counts = [("images", "images"), ("ground-truth objects", "gt_objects"), ("detections", "detections")]
+    if isinstance(report, BenchmarkReport) and report.segmentation:  # masks beside boxes
+        evaluations = {**{f"{k} (boxes)": v for k, v in evaluations.items()},
+                       **{f"{k} (masks)": v for k, v in report.segmentation.items()}}
     names = [label for label, _, _ in rows] + [label for label, _ in counts]
-    header = ["metric"] + [_LABELS.get(r, r) for r in evaluations]
+    header = ["metric"] + [_label(r) for r in evaluations]
     columns: list[list[Any]] = [names]
     for evaluation in evaluations.values():
         values = [_fmt(getattr(evaluation, key), digits) for _, key, digits in rows]
@@ -157,14 +162,59 @@ def metrics_summary(report: ReportLike) -> go.Figure:
     if {"pytorch", "onnx"} <= set(evaluations):
         header.append("ONNX − PyTorch")
         base, other = evaluations["pytorch"], evaluations["onnx"]
-        diffs = [_diff(getattr(other, key), getattr(base, key)) for _, key, _ in rows[:-1]]
-        columns.append(diffs + [""] * (1 + len(counts)))
+        diffs = [_diff(getattr(other, key), getattr(base, key)) for _, key, _ in rows[:9]]
+        columns.append(diffs + [""] * (len(rows) - len(diffs) + len(counts)))
     fig = go.Figure(go.Table(header={"values": header}, cells={"values": columns}))
     fig.update_layout(title={"text": "COCO metrics on the val split"})
     return _themed(fig)
 
 
+def export_checks(report: ReportLike) -> go.Figure:
+    """Each export's metrics minus PyTorch's on the same split, flagged past the tolerance.
+
+    Example:
+        >>> export_checks(report).data[0].header.values[0]  # doctest: +SKIP
+        'export'
+    """
+    checks = report.export_checks if isinstance(report, BenchmarkReport) else []
+    header = ["export", "tolerance", "verdict", "mAP", "AP50", "AP75", "precision", "recall", "F1"]
+    columns: list[list[Any]] = [[_LABELS.get(c.runtime, c.runtime) for c in checks], [f"{c.tolerance:g}" for c in checks],
+                                ["within tolerance" if c.within_tolerance else "DIFFERS" for c in checks]]
+    for key in ("map", "map50", "map75", "precision", "recall", "f1"):
+        columns.append([f"{c.differences.get(key, 0.0):+.4f}" for c in checks])
+    fig = go.Figure(go.Table(header={"values": header}, cells={"values": columns}))
+    title = "Exports against PyTorch (same split)" if checks else "No export evaluated"
+    fig.update_layout(title={"text": title})
+    return _themed(fig)
+
+
+def report_figures(report: ReportLike) -> dict[str, go.Figure]:
+    """Every figure of the benchmark report by id, in reading order (what the HTML page shows).
+
+    Example:
+        >>> list(report_figures(report))[:2]  # doctest: +SKIP
+        ['metrics_summary', 'per_class_ap']
+    """
+    from synapse_nb.widgets.figures import benchmark_sections as sections
+
+    built = {"metrics_summary": metrics_summary(report), "per_class_ap": per_class_ap(report), "pr_curve": pr_curve(report)}
+    if sections.evaluations_of(report):
+        for build in sections.SECTION_FIGURES:
+            built[build.__name__] = build(report)
+    if isinstance(report, BenchmarkReport) and report.export_checks:
+        built["export_checks"] = export_checks(report)
+    built["speed_table"] = speed_table(report)
+    return built
+
+
+def _label(name: str) -> str:
+    base, _, rest = name.partition(" (")
+    return _LABELS.get(base, base) + (f" ({rest}" if rest else "")
+
+
 def _evaluations(report: ReportLike) -> dict[str, EvaluationReport]:
+    if isinstance(report, Mapping) and report and all(isinstance(v, EvaluationReport) for v in report.values()):
+        return dict(report)  # model name -> evaluation (Compare)
     if isinstance(report, BenchmarkReport):
         return dict(report.evaluation)
     if isinstance(report, EvaluationReport):
@@ -182,6 +232,8 @@ def _speed(report: ReportLike | SpeedReport) -> SpeedReport | None:
         return report.speed
     if isinstance(report, SpeedReport):
         return report
+    if isinstance(report, Mapping) and report and all(isinstance(v, EvaluationReport) for v in report.values()):
+        return None  # evaluations by model name (Compare): no speed test among them
     if isinstance(report, Mapping):
         if "rows" in report:
             return SpeedReport.model_validate(report)

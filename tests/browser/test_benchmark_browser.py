@@ -1,0 +1,84 @@
+"""The benchmark's HTML report in a real browser, offline: every section draws, the worst
+images show, and the page is photographed for the docs (``docs/benchmark.png``).
+
+The report comes from a real training (a sample project, yolov8n, a few epochs at 64 px)
+that learned something: its AP50 is above zero, so the charts show a model, not noise.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser.test_wizard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DOCS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed: `make browser`"),
+]
+
+TRAINING = {"epochs": 12, "imgsz": 64, "batch": 8, "workers": 0, "plots": False, "seed": 0}
+SECTIONS = ("metrics-summary", "per-class-ap", "pr-curve", "outcomes", "confusion-matrix", "most-confused",
+            "iou-histogram", "reliability-diagram", "confidence-profile", "per-image-table")
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+
+    os.environ.setdefault("SYNAPSE_NB_HOME", str(tmp_path_factory.mktemp("home")))
+    from synapse_nb.actions import run_local
+    from synapse_nb.api import Api
+    from synapse_nb.frameworks.ultralytics_yolo.action import YoloTrainAction
+
+    api = Api.from_env(start_agent=False)
+    project = api.project.import_samples(num_images=32, image_size=64, name="benchmark-browser", seed=0, progress=False)
+    run_local(YoloTrainAction, {"dataset": project.id, "model": "YOLO/yolov8n-det", "hyperparameter": TRAINING,
+                                "enable_benchmark": True}, api=api)
+    task = api.task.list(project_id=project.id, limit=1).items[0]
+    assert task.status == "finished", task.error
+    model_dir = api.model.download(task.result["experiment"]["model_id"], tmp_path_factory.mktemp("model") / "m")
+    return model_dir / "benchmark" / "report.html"
+
+
+@pytest.mark.timeout(1200)
+def test_report_draws_every_section_offline(report_html: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from synapse_nb.benchmark import BenchmarkReport
+
+    report = BenchmarkReport.from_json(report_html.with_name("report.json"))
+    assert report.primary.map50 > 0.0, "the run learned nothing: the screenshot would show noise"
+    external: list[str] = []
+
+    def note_external(request: Any) -> None:
+        if urlparse(request.url).scheme in ("http", "https", "ws", "wss"):
+            external.append(request.url)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("request", note_external)
+            page.goto(report_html.as_uri())
+            for section in SECTIONS:
+                # plotly draws each figure into an SVG (tables too) once plotly.js has run
+                page.wait_for_selector(f"#benchmark-{section} .main-svg", timeout=60_000)
+            thumbnails = page.locator(".gallery img")
+            assert thumbnails.count() >= 1
+            assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "benchmark-full.png"), full_page=True)
+            page.set_viewport_size({"width": 1400, "height": 2400})  # the docs show the top sections
+            shot = ARTIFACTS / "benchmark.png"
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert external == []  # nothing fetched from anywhere: plotly.js and the images are inline
+    DOCS.mkdir(exist_ok=True)
+    shutil.copyfile(shot, DOCS / "benchmark.png")
