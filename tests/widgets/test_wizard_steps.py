@@ -70,26 +70,72 @@ def test_project_step_shows_counts_thumbnails_and_cache(drive: Any, api: Any) ->
     assert card.fields() == {"project_id": d.project.id, "cache_project": False}
 
 
-def test_model_step_lists_every_framework_model_and_the_registry(drive: Any, api: Any, tmp_path: Any) -> None:
+@pytest.fixture
+def weights_here() -> Any:
+    """yolov8x-seg's weights file placed in this session's weights folder (no training reads it here)."""
+    from synapse_nb.weights import weights_dir
+
+    target = weights_dir() / "yolov8x-seg.pt"
+    placed = not target.exists()
+    if placed:
+        target.write_bytes(b"weights")
+    yield target
+    if placed:
+        target.unlink(missing_ok=True)
+
+
+def test_model_step_table_sorts_and_shows_scores_weights_and_the_registry(drive: Any, api: Any, tmp_path: Any,
+                                                                          weights_here: Any) -> None:
     d = drive()
     d.project_step()
     card = d.card("model")
-    refs = [value for _label, value in card.pretrained.options]
+    table = card.pretrained
+    refs = [value for _label, value in table.options]
     assert refs == [m.ref for m in list_models()]
-    row = next(label for label, value in card.pretrained.options if value == "YOLO/yolo11n-det")
-    assert "object detection" in row and "2.62 M" in row and "5.4 MB" in row
+    frame = table.frame
+    assert frame.loc["YOLO/yolov8x-seg", "weights"] == "pretrained weights here"
+    assert frame.loc["YOLO/yolo11n-det", "weights"] in ("can be pulled", "trains from scratch")
+    assert frame.loc["YOLO/yolo11n-det", "COCO mAP50-95"] == 39.5 and frame.loc["YOLO/yolo11n-det", "params (M)"] == 2.62
+    cells = [c.value for c in table._rows["YOLO/yolo11n-det"] if hasattr(c, "value") and isinstance(c.value, str)]
+    assert any("39.5" in c for c in cells) and any("5.4" in c for c in cells)
+    assert "docs.ultralytics.com/models/yolo11" in card.pretrained_box.children[1].value  # the source, named
+
+    # Click the mAP header: best first; click again: worst first, models without a score last.
+    header = next(b for b in table.header.children if b.description.startswith("COCO mAP50-95"))
+    header.click()
+    order = table.row_order()
+    assert order[0] == "YOLO/rtdetr-x-det" and "▼" in header.description
+    scores = [frame.loc[r, "COCO mAP50-95"] for r in order]
+    published = [x for x in scores if x == x]
+    assert published == sorted(published, reverse=True) and all(x != x for x in scores[len(published):])
+    assert table.body.children[1] is table.pick_button("YOLO/rtdetr-x-det")  # the widgets follow the sort
+    header.click()
+    assert [frame.loc[r, "COCO mAP50-95"] for r in table.row_order()][0] == min(published)
+
     card.select_button.click()
     assert "model" in card.message.value  # nothing picked yet
+    table.pick_button("YOLO/yolov8x-seg").click()
+    assert table.value == "YOLO/yolov8x-seg" and "pretrained weights here" in card.details.value
+    assert "snb-row--picked" in table.pick_button("YOLO/yolov8x-seg")._dom_classes
+    table.pick_button("YOLO/yolo11n-det").click()
+    assert "snb-row--picked" not in table.pick_button("YOLO/yolov8x-seg")._dom_classes
+    assert "weights pull yolo11n-det" in card.details.value or "from random initial weights" in card.details.value
 
     weights = tmp_path / "best.pt"
     weights.write_bytes(b"weights")
     from synapse_nb.schemas import ModelCreate
 
     record = api.model.create(ModelCreate(name="widgets-trained", framework="YOLO", model_name="yolov8n-det",
-                                          project_id=d.project.id, weights="best.pt"), {"best.pt": weights})
+                                          project_id=d.project.id, task_id=None, weights="best.pt",
+                                          metrics={"mAP": 0.456, "AP50": 0.789}), {"best.pt": weights})
     card.source.value = "Trained (model registry)"
-    assert record.id in [value for _label, value in card.registry.options]
-    card.registry.value = record.id
+    registry = card.registry
+    assert record.id in [value for _label, value in registry.options]
+    row = registry.frame.loc[record.id]
+    assert row["experiment"] == "widgets-trained" and row["mAP"] == 0.456 and row["project"] == d.project.id
+    texts = [c.value for c in registry._rows[record.id] if isinstance(getattr(c, "value", None), str)]
+    assert any("0.456" in t for t in texts) and any("0.789" in t for t in texts)
+    registry.pick_button(record.id).click()
     d.select("model")
     assert card.fields() == {"model": record.id}
     assert d.wizard.ctx.model.task_type == "object detection"
@@ -175,6 +221,84 @@ def test_split_step_shows_live_counts_and_inline_errors(drive: Any, api: Any) ->
     assert "Train: <b>12 items</b> · Val: <b>12 items</b>" in card.counts.value
     d.select("split")
     assert card.fields()["train_val_split"].kind == "collections"
+
+
+def test_split_step_shows_how_each_class_falls_on_each_side(drive: Any, api: Any) -> None:
+    d = drive()
+    d.through("model")
+    d.card("classes").checkboxes["circle"].value = False  # the split shows the classes that train
+    d.select("classes")
+    card = d.card("split")
+    items = api.item.all(d.project.id)
+
+    def expected(split: Any) -> dict[str, dict[str, int]]:
+        train, val = split.split(items)
+        found = {name: {"train": 0, "val": 0} for name in ("square", "triangle")}
+        for item in items:
+            for obj in item.objects:
+                for side, ids in (("train", train), ("val", val)):
+                    if item.id in ids and obj.class_name in found:
+                        found[obj.class_name][side] += 1
+        return found
+
+    assert card.class_counts.to_dict("index") == expected(RandomSplit())
+    assert list(card.class_counts.columns) == ["train", "val"] and list(card.class_counts.index) == ["square", "triangle"]
+    bars = {trace.name: list(trace.y) for trace in card.chart.data}
+    assert bars == {side: [expected(RandomSplit())[c][side] for c in ("square", "triangle")] for side in ("train", "val")}
+    assert "seed 0" in card.counts.value and "<th>train objects</th>" in card.class_table.value
+
+    # The chart and the table follow the settings, and the seed is kept as typed.
+    card.seed.value = 7
+    card.percent.value = 60
+    assert card.class_counts.to_dict("index") == expected(RandomSplit(percent=60, seed=7))
+    assert [list(t.y) for t in card.chart.data] == [
+        [expected(RandomSplit(percent=60, seed=7))[c][side] for c in ("square", "triangle")] for side in ("train", "val")]
+    assert "seed 7" in card.counts.value
+
+    # A tag split that leaves val with only the items tagged val, and no triangles there: warned.
+    no_triangle_val = [i for i in items if "val" in i.tags and any(o.class_name == "triangle" for o in i.objects)]
+    for item in no_triangle_val:
+        api.item.set_annotation(item.id, [o for o in item.objects if o.class_name != "triangle"], tags=item.tags)
+    try:
+        wizard = TrainWizard(api)
+        d2 = drive(wizard)
+        d2.through("classes")
+        split = d2.card("split")
+        split.kind.value = "tags"
+        assert split.class_counts.loc["triangle", "val"] == 0
+        assert "triangle has no objects in val" in split.class_warnings.value
+    finally:
+        for item in no_triangle_val:
+            api.item.set_annotation(item.id, item.objects, tags=item.tags)
+    d.select("split")
+    assert card.fields()["train_val_split"] == RandomSplit(percent=60, seed=7)
+
+
+def test_split_step_shows_only_the_chosen_kinds_controls(drive: Any) -> None:
+    d = drive()
+    d.through("classes")
+    card = d.card("split")
+    own = {"random": [card.percent, card.side, card.seed], "datasets": [card.train_datasets, card.val_datasets],
+           "tags": [card.train_tag, card.val_tag, card.untagged],
+           "collections": [card.train_collections, card.val_collections]}
+    for kind, controls in own.items():
+        card.kind.value = kind
+        for other, form in card.forms.items():
+            assert (form.layout.display is None) == (other == kind), (kind, other)
+            assert f"snb-split-{other}" in form._dom_classes
+        # Each control lies inside its own kind's panel, nowhere else.
+        for control in controls:
+            assert control in _descendants(card.forms[kind])
+            assert all(control not in _descendants(f) for k, f in card.forms.items() if k != kind)
+
+
+def _descendants(box: Any) -> list[Any]:
+    found, stack = [], [box]
+    while stack:
+        widget = stack.pop()
+        found.append(widget)
+        stack.extend(getattr(widget, "children", ()))
+    return found
 
 
 def test_yaml_editor_validates_as_the_user_types_with_line_numbers(drive: Any) -> None:

@@ -162,6 +162,21 @@ class PickTable(traitlets.HasTraits):
         """The pick column's text of the picked row."""
         return dict((k, label) for label, k in self.options).get(self.value) if self.value is not None else None
 
+    @property
+    def disabled(self) -> bool:
+        """Whether the table takes no clicks (every sort and pick button disabled)."""
+        buttons = self._buttons()
+        return bool(buttons) and all(b.disabled for b in buttons)
+
+    @disabled.setter
+    def disabled(self, value: bool) -> None:
+        for button in self._buttons():
+            button.disabled = value
+
+    def _buttons(self) -> list[w.Button]:
+        column = list(self.frame.columns).index(self.pick)
+        return [*self.header.children, *(cells[column] for cells in self._rows.values())]
+
     def pick_button(self, key: Hashable) -> w.Button:
         """The button that picks row ``key``."""
         return self._rows[key][list(self.frame.columns).index(self.pick)]
