@@ -331,6 +331,33 @@ def test_yaml_editor_validates_as_the_user_types_with_line_numbers(drive: Any) -
     assert card.fields()["hyperparameters"] is None  # untouched defaults = the framework's defaults
 
 
+def test_hyperparameters_step_shows_defaults_meanings_and_what_changed(drive: Any) -> None:
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    d = drive()
+    d.through("split")
+    card = d.card("hyperparameters")
+    # The untouched defaults: every row typed, none changed.
+    assert not card.settings["changed"].any() and "0 settings differ" in card.settings_table.value
+
+    card.text.value = "epochs: 3\nimgsz: 640\nmosaic: 0.5\n"
+    table = card.settings.set_index("key")
+    assert list(table.index) == ["epochs", "imgsz", "mosaic"]
+    assert table.loc["epochs", "default"] == 100 and table.loc["mosaic", "default"] == DEFAULT_CFG_DICT["mosaic"]
+    assert table["changed"].to_dict() == {"epochs": True, "imgsz": False, "mosaic": True}
+    assert table.loc["epochs", "meaning"] == "number of epochs to train for"  # ultralytics' own words
+    html_table = card.settings_table.value
+    assert html_table.count('class="snb-changed"') == 2 and "2 settings differ" in html_table
+    assert '<td class="snb-default">100</td>' in html_table and "number of epochs to train for" in html_table
+
+    card.every_setting.value = True
+    every = card.settings.set_index("key")
+    assert {"lr0", "fliplr", "workers"} <= set(every.index) and "data" not in every.index
+    assert not every.loc["lr0", "typed"] and every.loc["workers", "default"] == 0  # the shipped default
+    card.text.value = "epochs: [3\n"  # invalid: the table waits for valid YAML
+    assert "returns once the YAML is valid" in card.settings_table.value
+
+
 def test_tuning_editor_checks_space_names_and_tune_config_live(drive: Any) -> None:
     d = drive()
     d.through("split")
@@ -355,7 +382,9 @@ def test_tuning_editor_checks_space_names_and_tune_config_live(drive: Any) -> No
 
     editor.space.value = "- {name: lr0, type: loguniform, min: 0.0001, max: 0.01, base: 10}\n- {name: batch, type: grid_search, options: [8, 16]}\n"
     editor.num_samples.value = 3
-    assert "6 trials will run" in editor.status.value  # 3 samples x a grid of 2
+    assert "6 trials will run (3 samples × a grid of 2)" in editor.status.value
+    assert "<td>batch</td><td>grid_search</td><td>8, 16</td><td>2 (grid)</td>" in editor.space_table.value
+    assert "<td>lr0</td><td>loguniform</td><td>0.0001 – 0.01, base 10</td><td>sampled</td>" in editor.space_table.value
     editor.search_alg.value = "optunasearch"
     assert "grid_search runs only with basicvariantgenerator" in editor.status.value
     editor.search_alg.value = None

@@ -42,7 +42,9 @@ def hyperparameter_table(typed: Mapping[str, Any], defaults: Mapping[str, Any], 
             if key not in typed:
                 rows.append({"key": key, "value": default, "default": default, "changed": False, "typed": False,
                              "meaning": docs.get(key, "")})
-    return pd.DataFrame(rows, columns=list(HP_COLUMNS))
+    # Object columns: values keep their own types (an int stays 3, not 3.0 beside a float).
+    frame = pd.DataFrame(rows, columns=list(HP_COLUMNS), dtype=object)
+    return frame.astype({"changed": bool, "typed": bool})
 
 
 def _range(param: Any) -> str:
