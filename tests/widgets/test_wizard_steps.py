@@ -4,8 +4,10 @@ and buttons clicked as a person would, against the real backend of the test sess
 from __future__ import annotations
 
 import importlib
+import io
 from typing import Any
 
+import numpy as np
 import pytest
 
 from synapse_nb.errors import InputError
@@ -55,15 +57,38 @@ def test_steps_unlock_in_order_and_reselect_locks_the_later_ones(drive: Any) -> 
     assert statuses(wizard)[:3] == ["done", "done", "active"]
 
 
+def _hex(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
 def test_project_step_shows_counts_thumbnails_and_cache(drive: Any, api: Any) -> None:
     d = drive()
     card = d.card("project")
     assert d.project.id in [value for _label, value in card.project.options]
     card.project.value = d.project.id
     assert "24 items" in card.info.value and "3 classes" in card.info.value and "2 datasets" in card.info.value
-    assert len(card.thumbs.children) == 4
-    first = api.item.all(d.project.id)[0]
-    assert card.thumbs.children[0].value == api.item.image_bytes(first)
+    items = api.item.all(d.project.id)
+    datasets = api.dataset.list(d.project.id)
+    # A few thumbnails of each dataset, annotations drawn in their classes' colours.
+    assert len(card.thumbs.children) == 3 * len(datasets)
+    from PIL import Image
+
+    first_of_each = [next(i for i in items if i.dataset_id == ds.id) for ds in datasets]
+    for thumb, item, ds in zip(card.thumbs.children[::3], first_of_each, datasets):
+        image, caption = thumb.children
+        assert ds.name in caption.value and f"{len(item.objects)} object" in caption.value
+        drawn = Image.open(io.BytesIO(image.value)).convert("RGB")
+        plain = Image.open(io.BytesIO(api.item.image_bytes(item))).convert("RGB").resize(drawn.size)
+        assert drawn.size[0] == 96 and drawn.tobytes() != plain.tobytes()  # something was drawn on it
+        colors = {_hex(c.color) for c in api.project.get(d.project.id).classes}
+        assert colors & {tuple(px) for px in np.asarray(drawn).reshape(-1, 3).tolist()}  # in a class colour
+    # Items per dataset, tag and collection.
+    for ds in datasets:
+        assert f"<td>{ds.name}</td><td>{ds.item_count}</td>" in card.groups.value
+    n_train = sum("train" in i.tags for i in items)
+    assert f"<td class='snb-muted'>tag</td><td>train</td><td>{n_train}</td>" in card.groups.value
+    for c in api.collection.list(d.project.id):
+        assert f"<td>{c.name}</td><td>{len(c.item_ids)}</td>" in card.groups.value
     card.cache.value = False
     d.select("project")
     assert "not cached" in card.summary_html.value
