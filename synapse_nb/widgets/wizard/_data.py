@@ -323,13 +323,3 @@ def sample_values(space: SearchSpace) -> dict[str, Any]:
         if low is not None:
             values[param.name] = low
     return values
-
-
-def default_experiment_name(project_name: str, model_label: str) -> str:
-    """The name the start step suggests: project and model.
-
-    Example:
-        >>> default_experiment_name("shapes", "YOLO/yolo11n-det")
-        'shapes yolo11n-det'
-    """
-    return f"{project_name} {model_label.rpartition('/')[2]}".strip()
