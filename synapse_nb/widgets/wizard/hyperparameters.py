@@ -15,11 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as w
+import pandas as pd
 
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
-import pandas as pd
-
 from synapse_nb.widgets._common import error_text, esc, logged_warnings, message_html, plural
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
 from synapse_nb.widgets.wizard._data import hyperparameter_message

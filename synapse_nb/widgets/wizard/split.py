@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as w
-
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -18,7 +18,6 @@ import ipywidgets as w
 from synapse_nb.errors import InputError
 from synapse_nb.search_space import SearchSpace, TuneConfig
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
-from synapse_nb.widgets.wizard._hp_data import search_space_frame
 from synapse_nb.widgets.wizard._data import (
     DEFAULT_SEARCH_SPACE,
     entry_line,
@@ -28,6 +27,7 @@ from synapse_nb.widgets.wizard._data import (
     sample_values,
     search_space_text,
 )
+from synapse_nb.widgets.wizard._hp_data import search_space_frame
 
 # What a YOLO run reports per epoch under these names (the tune metric must be one of them).
 METRIC_SUGGESTIONS = ("mAP50-95", "mAP50", "precision", "recall", "val/box_loss", "val/cls_loss", "fitness")
