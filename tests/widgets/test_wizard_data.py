@@ -1,4 +1,5 @@
-"""The wizard's pure helpers: editor parsing with line numbers, class statistics, shape checks."""
+"""The wizard's pure helpers: editor parsing with line numbers, class statistics, shape checks,
+how a split divides each class, and the model table."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from hypothesis import strategies as st
 
 from synapse_nb._yaml import dump_hyperparameters
 from synapse_nb.errors import InputError
+from synapse_nb.frameworks import list_models
 from synapse_nb.schemas import ClassMeta, Item, LabelObject, Project, Rectangle
 from synapse_nb.search_space import SearchSpace
+from synapse_nb.splits import RandomSplit
 from synapse_nb.widgets._common import error_text, kv_html, message_html
 from synapse_nb.widgets.wizard._data import (
     ClassStat,
@@ -24,6 +27,8 @@ from synapse_nb.widgets.wizard._data import (
     search_space_text,
     shape_conversions,
 )
+from synapse_nb.widgets.wizard._model_data import WEIGHTS_WORDS, model_frame
+from synapse_nb.widgets.wizard._split_data import split_class_counts, split_warnings
 
 NAMES = st.sampled_from(["lr0", "lrf", "momentum", "weight_decay", "batch", "optimizer", "imgsz", "mosaic"])
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -134,10 +139,6 @@ def test_messages_and_errors_are_escaped_text() -> None:
 
 # -- the choosing helpers: split per class, model table, settings table ----------------------
 
-from synapse_nb.frameworks import list_models  # noqa: E402
-from synapse_nb.splits import RandomSplit  # noqa: E402
-from synapse_nb.widgets.wizard._model_data import WEIGHTS_WORDS, model_frame  # noqa: E402
-from synapse_nb.widgets.wizard._split_data import split_class_counts, split_warnings  # noqa: E402
 
 
 def _items(classes_per_item: list[list[str]]) -> list[Item]:
