@@ -124,6 +124,16 @@ class Framework(BaseModel):
         """The default hyperparameters as commented YAML text (what the wizard shows)."""
         return ""
 
+    def hyperparameter_defaults(self) -> dict[str, Any]:
+        """Every setting the framework trains with when it is not given, and its value (what
+        the wizard shows greyed beside the user's). The base: the parsed default YAML."""
+        return parse_hyperparameters(self.default_hyperparameters())
+
+    def hyperparameter_docs(self) -> dict[str, str]:
+        """One line per setting saying what it means, from the framework's own argument docs.
+        The base knows none."""
+        return {}
+
     def validate_hyperparameters(self, values: str | Mapping[str, Any] | None) -> dict[str, Any]:
         """Parse (YAML text, safe loader) and check hyperparameters; returns the checked values.
 

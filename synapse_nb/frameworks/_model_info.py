@@ -3,8 +3,8 @@
 Example:
     >>> info = ModelInfo(framework="YOLO", name="yolo11n-det", task_type="object detection",
     ...                  config="yolo11n.yaml", weights="yolo11n.pt", params_m=2.6, size_mb=5.4)
-    >>> (info.ref, info.task)
-    ('YOLO/yolo11n-det', 'detect')
+    >>> (info.ref, info.task, info.published_map)
+    ('YOLO/yolo11n-det', 'detect', None)
 """
 
 from __future__ import annotations
@@ -46,6 +46,16 @@ class ModelInfo(BaseModel):
         description="'local': pretrained weights here; 'pullable': can be pulled (synapse-nb weights pull); "
                     "'scratch': trains from its config. As of the list_models() call that returned it.",
     )
+    # Published scores: what the model's authors report on COCO val2017 (for comparing models,
+    # never for decisions); None where they publish nothing.
+    published_map: float | None = Field(
+        default=None, ge=0, le=100,
+        description="published COCO mAP50-95 in percent (mask mAP for segmentation models), or None",
+    )
+    published_cpu_ms: float | None = Field(default=None, gt=0, description="published CPU (ONNX) time per image, ms")
+    published_gpu_ms: float | None = Field(default=None, gt=0, description="published GPU (TensorRT) time per image, ms")
+    published_gpu: str | None = Field(default=None, description="the GPU and runtime of published_gpu_ms, e.g. 'T4 TensorRT10'")
+    published_source: str | None = Field(default=None, description="where the published numbers come from (a URL)")
 
     @property
     def ref(self) -> str:

@@ -34,6 +34,20 @@ EXTRA_CSS = """
 .snb-root .snb-counts b { font-weight: 600; }
 .snb-root .snb-ok { color: var(--snb-status-terminated); font-size: 12px; }
 .snb-root .snb-warning { color: var(--snb-status-paused); font-size: 12px; }
+.snb-pick-table .widget-gridbox { grid-gap: 0; }
+.snb-pick-table .widget-gridbox > * { margin: 0; min-width: 0; border-bottom: 1px solid var(--snb-border);
+  padding: 0 4px; display: flex; align-items: center; font-size: 12px; }
+.snb-pick-table .snb-pick-sort { font-weight: 600; background: var(--snb-surface-alt); justify-content: flex-start; }
+.snb-pick-table .snb-pick-body button { justify-content: flex-start; background: transparent; }
+.snb-pick-table .snb-row--picked { background: var(--snb-accent-soft, rgba(31, 119, 180, 0.14)) !important; font-weight: 600; }
+.snb-root table.snb-table { border-collapse: collapse; font-size: 12px; }
+.snb-root table.snb-table th, .snb-root table.snb-table td { padding: 2px 8px; border-bottom: 1px solid var(--snb-border);
+  text-align: left; vertical-align: top; }
+.snb-root table.snb-table .snb-default { color: var(--snb-muted, #888); }
+.snb-root table.snb-table tr.snb-changed td { background: rgba(255, 170, 0, 0.14); }
+.snb-root table.snb-table tr.snb-changed td.snb-key { font-weight: 600; }
+.snb-root .snb-split-form { border-left: 3px solid var(--snb-border); padding: 4px 0 4px 10px; margin: 4px 0 4px 8px; }
+.snb-root .snb-thumb-cap { font-size: 11px; }
 """
 
 Kind = Literal["error", "notice", "ok", "warning", "muted"]

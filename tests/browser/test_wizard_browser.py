@@ -2,8 +2,12 @@
 
 A notebook shows the wizard; the browser clicks through the eight steps, starts a tiny
 training (16 images of 64 px, yolov8n, 2 epochs) on the local agent, and waits until the
-dashboard draws the mAP curve and the task finishes. Screenshots of every step land in
-``test-artifacts/browser/``; the wizard and the dashboard are copied to ``docs/``.
+dashboard draws the mAP curve and the task finishes. On the way it checks what each step
+shows a person choosing (annotated thumbnails, the sortable model table with scores and
+weights status, each split kind's controls under that kind only, the per-class split chart,
+the settings table with defaults and meanings, the estimate and the code) and screenshots
+each step while it is open. Screenshots land in ``test-artifacts/browser/``; each step's is
+copied to ``docs/wizard-<step>.png``, the wizard and the dashboard to ``docs/``.
 
 Nothing reaches the network: JupyterLab runs on 127.0.0.1 with a token, its news and
 update checks off; the browser refuses any request that is not to 127.0.0.1.
@@ -165,6 +169,7 @@ class WizardPage:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.shots = 0
+        self.step_shots: dict[str, Path] = {}
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def step(self, key: str) -> Any:
@@ -181,6 +186,17 @@ class WizardPage:
         path = ARTIFACTS / f"{self.shots:02d}-{name}.png"
         (locator or self.page.locator(".snb-root").first).screenshot(path=str(path))
         return path
+
+    def step_shot(self, key: str) -> Path:
+        """The open step alone: it becomes docs/wizard-<key>.png."""
+        path = self.shot(f"step-{key}", self.step(key))
+        self.step_shots[key] = path
+        return path
+
+    def visible(self, selector: str, timeout: float = 30_000) -> Any:
+        locator = self.page.locator(selector).first
+        locator.wait_for(state="visible", timeout=timeout)
+        return locator
 
     def output_text(self) -> str:
         return self.page.locator(".jp-OutputArea").first.inner_text(timeout=5_000)
@@ -224,26 +240,71 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
                 pytest.fail(f"the wizard did not appear: {exc}\noutput:\n{ui.output_text()}\n{jupyterlab.log_tail()}")
             ui.shot("wizard-opened")
 
-            # 1. Project (the only one in this fresh home)
+            # 1. Project (the only one in this fresh home): counts, groups, annotated thumbnails
             ui.step("project").locator("select").select_option(index=0)
             page.wait_for_selector(".snb-step-project .snb-counts", timeout=30_000)
+            ui.visible(".snb-step-project table.snb-groups")
+            page.wait_for_function("document.querySelectorAll('.snb-step-project .snb-thumb img').length >= 3",
+                                   timeout=30_000)
+            ui.visible(".snb-step-project .snb-thumb-cap")
+            ui.step_shot("project")
             ui.select("project")
-            # 2. Model: the row of yolov8n in the pretrained table
-            index = [m.ref for m in list_models()].index(MODEL)
-            ui.step("model").locator("select").first.select_option(index=index)
+            # 2. Model: the sortable table with published scores and weights status
+            model = ui.step("model")
+            ui.visible(".snb-step-model .snb-pick-table")
+            for column in ("COCO mAP50-95", "CPU ms", "GPU ms", "weights", "params (M)"):
+                assert model.get_by_role("button", name=column, exact=True).is_visible(), column
+            assert model.get_by_text(re.compile("pretrained weights here|can be pulled|trains from scratch")).first.is_visible()
+            model.get_by_role("button", name="COCO mAP50-95", exact=True).click()
+            page.wait_for_selector(".snb-step-model button:text('COCO mAP50-95 ▼')", timeout=30_000)
+            first_row = model.locator(".snb-pick-body button").first
+            assert first_row.inner_text().strip() == "rtdetr-x-det", first_row.inner_text()
+            model.get_by_role("button", name=MODEL.split("/")[1], exact=True).click()
+            page.wait_for_selector(".snb-step-model .snb-row--picked", timeout=30_000)
+            ui.visible(".snb-step-model :text('docs.ultralytics.com')")
+            ui.step_shot("model")
             ui.select("model")
-            # 3. Classes, 4. split: their defaults (all classes, random 80/20)
+            # 3. Classes: their defaults (all classes)
             page.wait_for_selector(".snb-step-classes input[type=checkbox]", timeout=30_000)
+            ui.step_shot("classes")
             ui.select("classes")
+            # 4. Split: each kind's controls under that kind only; the per-class chart
+            split = ui.step("split")
+            kinds = {"Random": "random", "Datasets": "datasets", "Tags": "tags", "Collections": "collections"}
+            for label, kind in [*kinds.items(), ("Random", "random")]:
+                split.get_by_role("button", name=label, exact=True).click()
+                panel = ui.visible(f".snb-step-split .snb-split-{kind}")
+                for other in kinds.values():
+                    if other != kind:
+                        assert not page.locator(f".snb-step-split .snb-split-{other}").first.is_visible(), (kind, other)
+                # The panel lies under the kind buttons, not beside them.
+                kind_row = split.get_by_role("button", name="Collections", exact=True).bounding_box()
+                assert panel.bounding_box()["y"] >= kind_row["y"] + kind_row["height"] - 1, kind
+            side = split.get_by_role("button", name="of items to train", exact=True)
+            panel_box = ui.visible(".snb-step-split .snb-split-random").bounding_box()
+            side_box = side.bounding_box()
+            assert panel_box["y"] <= side_box["y"] and side_box["y"] + side_box["height"] <= panel_box["y"] + panel_box["height"]
+            ui.visible(".snb-step-split table.snb-class-counts")
+            ui.visible(".snb-step-split .js-plotly-plot")
+            page.wait_for_selector(".snb-step-split .legendtext:text-is('val')", timeout=30_000)
+            assert "seed 0" in split.locator(".snb-counts").inner_text()
+            ui.step_shot("split")
             ui.select("split")
-            # 5. Hyperparameters: a tiny run
+            # 5. Hyperparameters: a tiny run; the settings table marks what differs from the defaults
             editor = ui.step("hyperparameters").locator("textarea").first
             editor.fill(HYPERPARAMETERS)
             page.wait_for_selector(".snb-step-hyperparameters :text('valid YAML: 3 settings')", timeout=30_000)
+            page.wait_for_selector(".snb-step-hyperparameters :text('3 settings differ from the defaults')",
+                                   timeout=30_000)
+            assert page.locator(".snb-step-hyperparameters tr.snb-changed").count() == 3
+            ui.visible(".snb-step-hyperparameters td:text('number of epochs to train for')")
             wizard_shot = ui.shot("hyperparameters-edited")
+            ui.step_shot("hyperparameters")
             ui.select("hyperparameters")
             # 6. Benchmark (on), 7. export (none)
+            ui.step_shot("benchmark")
             ui.select("benchmark")
+            ui.step_shot("export")
             ui.select("export")
             # 8. Start on the local agent (it starts Ray first: Refresh until it is listed)
             start = ui.step("start")
@@ -253,7 +314,14 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
                     pytest.fail(f"no agent came online:\n{start.inner_text()}")
                 page.wait_for_timeout(3000)
                 start.get_by_role("button", name="Refresh").click()
-            ui.shot("start")
+            # The default name as a run makes it, the estimate, and the run as code.
+            placeholder = start.locator("input[type=text]").first.get_attribute("placeholder") or ""
+            assert placeholder.startswith("‹task id› e2e-shapes yolov8n-det"), placeholder
+            assert "image passes" in ui.visible(".snb-step-start .snb-estimate").inner_text()
+            start.get_by_role("button", name=re.compile("Copy as code$")).click()
+            code = ui.visible(".snb-step-start textarea")
+            assert "TrainApi" in code.input_value() and "RandomSplit" in code.input_value()
+            ui.step_shot("start")
             start.get_by_role("button", name="Start training").click()
             try:
                 page.wait_for_selector(".snb-step-start :text('started task')", timeout=120_000)
@@ -295,5 +363,7 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
 
     DOCS.mkdir(exist_ok=True)
     shutil.copy(wizard_shot, DOCS / "wizard.png")
+    for key, path in ui.step_shots.items():
+        shutil.copy(path, DOCS / f"wizard-{key}.png")
     shutil.copy(dashboard_shot, DOCS / "dashboard.png")
     assert external == [], f"the page tried to reach the network: {external}"

@@ -31,6 +31,7 @@ DOCUMENTED = [
     "per_class_ap",
     "pr_curve",
     "speed_table",
+    "split_class_chart",
     "training_overview",
     "trial_curves",
     "trial_status_counts",

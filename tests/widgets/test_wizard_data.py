@@ -1,4 +1,5 @@
-"""The wizard's pure helpers: editor parsing with line numbers, class statistics, shape checks."""
+"""The wizard's pure helpers: editor parsing with line numbers, class statistics, shape checks,
+how a split divides each class, and the model table."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from hypothesis import strategies as st
 
 from synapse_nb._yaml import dump_hyperparameters
 from synapse_nb.errors import InputError
+from synapse_nb.frameworks import list_models
 from synapse_nb.schemas import ClassMeta, Item, LabelObject, Project, Rectangle
 from synapse_nb.search_space import SearchSpace
+from synapse_nb.splits import RandomSplit
 from synapse_nb.widgets._common import error_text, kv_html, message_html
 from synapse_nb.widgets.wizard._data import (
     ClassStat,
@@ -24,6 +27,8 @@ from synapse_nb.widgets.wizard._data import (
     search_space_text,
     shape_conversions,
 )
+from synapse_nb.widgets.wizard._model_data import WEIGHTS_WORDS, model_frame
+from synapse_nb.widgets.wizard._split_data import split_class_counts, split_warnings
 
 NAMES = st.sampled_from(["lr0", "lrf", "momentum", "weight_decay", "batch", "optimizer", "imgsz", "mosaic"])
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -130,3 +135,58 @@ def test_messages_and_errors_are_escaped_text() -> None:
     with pytest.raises(ValueError) as error:
         M.model_validate({"n": "x"})
     assert error_text(error.value).startswith("n: Input should be a valid integer")
+
+
+# -- the choosing helpers: split per class, model table, settings table ----------------------
+
+
+
+def _items(classes_per_item: list[list[str]]) -> list[Item]:
+    return [Item(id=index + 1, project_id=1, dataset_id=1 + index % 2, name=f"{index}.png", image_hash="0" * 64,
+                 width=32, height=32,
+                 objects=[LabelObject(class_name=c, geometry=Rectangle(x1=0, y1=0, x2=4, y2=4)) for c in names])
+            for index, names in enumerate(classes_per_item)]
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c"]), max_size=4), min_size=2, max_size=30),
+       st.integers(1, 99), st.integers(0, 5))
+def test_class_counts_add_up_to_the_objects_on_each_side(layout: list[list[str]], percent: int, seed: int) -> None:
+    items = _items(layout)
+    train, val = RandomSplit(percent=percent, seed=seed).split(items)
+    counts = split_class_counts(items, train, val, ["a", "b", "c"])
+    for side, ids in (("train", set(train)), ("val", set(val))):
+        assert int(counts[side].sum()) == sum(len(i.objects) for i in items if i.id in ids)
+        for name in ("a", "b", "c"):
+            assert counts.loc[name, side] == sum(o.class_name == name for i in items if i.id in ids for o in i.objects)
+    # A class present on one side only is always named in the warnings.
+    for name, row in counts.iterrows():
+        if (row["train"] == 0) != (row["val"] == 0):
+            missing = "train" if row["train"] == 0 else "val"
+            assert f"{name} has no objects in {missing}" in split_warnings(counts)
+
+
+def test_a_class_left_out_is_not_counted_and_share_gaps_are_warned_past_the_limit() -> None:
+    items = _items([["a", "b"], ["a", "b"], ["a", "c"], ["a", "b"]])
+    counts = split_class_counts(items, [1, 2], [3, 4], ["a", "b"])
+    assert counts.to_dict("index") == {"a": {"train": 2, "val": 2}, "b": {"train": 2, "val": 1}}
+    assert split_warnings(counts)[1] == "b is 50% of the train objects but 33% of the val objects (more than 15 points apart)"
+    assert split_warnings(counts, max_share_gap=0.2) == []
+
+
+def test_the_model_table_says_where_every_models_weights_stand() -> None:
+    models = list_models()
+    frame = model_frame(models)
+    assert list(frame.index) == [m.ref for m in models]
+    for m in models:
+        assert frame.loc[m.ref, "weights"] == WEIGHTS_WORDS[m.weights_status]
+        published = frame.loc[m.ref, "COCO mAP50-95"]
+        assert (published != published) if m.published_map is None else published == m.published_map
+    # Every YOLOv8, YOLO11 and RT-DETR model has its published score and a source for it.
+    for m in models:
+        if m.name.startswith(("yolov8", "yolo11", "rtdetr")):
+            assert m.published_map is not None and m.published_source.startswith("https://docs.ultralytics.com/")
+    # Bigger models of one family score higher: a check the table was typed in the right rows.
+    for family in ("yolov8", "yolo11"):
+        for suffix in ("det", "seg"):
+            scores = [frame.loc[f"YOLO/{family}{size}-{suffix}", "COCO mAP50-95"] for size in "nsmlx"]
+            assert scores == sorted(scores)

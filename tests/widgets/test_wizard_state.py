@@ -172,3 +172,76 @@ def test_a_task_reopens_in_the_wizard(drive: Any, api: Any, wizard_agent: Any) -
         assert reopened.state == wizard.state
     finally:
         task.stop(wait=False)
+
+
+def test_start_step_names_the_default_experiment_and_estimates_the_run(drive: Any, api: Any, shapes: Any) -> None:
+    from synapse_nb.schemas import TaskCreate
+    from synapse_nb.splits import split_counts
+
+    from tests.widgets.conftest import HeartbeatAgent
+
+    timed = HeartbeatAgent(api, "widgets-timed-agent")
+    try:
+        d = drive()
+        d.through("split")
+        d.card("hyperparameters").text.value = "epochs: 3\nimgsz: 64\n"
+        for key in ("hyperparameters", "benchmark", "export"):
+            d.select(key)
+        start = d.card("start")
+        assert start.experiment_name.placeholder == "‹task id› widgets-shapes yolov8n-det (default)"
+        n_train, _ = split_counts(snb.RandomSplit(), api.item.all(shapes.id))
+        # No run has finished on this agent yet: the passes are counted, not timed.
+        start.refresh_button.click()
+        start.agent.value = timed.id
+        assert f"{n_train} train images × 3 epochs = {n_train * 3} image passes" in start.estimate.value
+        assert "no run on this agent has finished yet" in start.estimate.value
+
+        # A run finishes on it: 12 images x 2 epochs in 12 s is 0.5 s per image.
+        state = snb.TrainState(project_id=shapes.id, agent_id=timed.id, hyperparameters="epochs: 2\n")
+        record = api.task.create(TaskCreate(agent_id=timed.id, state=state.model_dump(mode="json")))
+        assert api.task.claim(timed.id).id == record.id
+        api.task.set_status(record.id, "finished", result={"experiment": {
+            "training_duration": 12.0, "train_size": 12, "hyperparameters": "epochs: 2\n"}})
+        start.agent.value = None
+        start.agent.value = timed.id
+        seconds = n_train * 3 * 0.5
+        assert f"about {seconds:.0f} s at 0.5 s per image (measured on this agent)" in start.estimate.value
+
+        # The experiment left unnamed gets the anchors' name once the task exists.
+        assert start.fields()["experiment_name"] is None
+    finally:
+        timed.close()
+
+
+def test_a_tuning_run_with_a_seeded_split_copied_as_code_runs_the_same_state(drive: Any, api: Any, wizard_agent: Any,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    d = drive()
+    d.through("classes")
+    split = d.card("split")
+    split.percent.value = 30
+    split.side.value = "val"
+    split.seed.value = 11
+    d.select("split")
+    hp = d.card("hyperparameters")
+    hp.text.value = "epochs: 2\nimgsz: 64\noptimizer: SGD\n"
+    hp.tune.value = True
+    hp.tuning.space.value = "- {name: lr0, type: loguniform, min: 0.001, max: 0.01, base: 10}\n"
+    hp.tuning.num_samples.value = 2
+    d.select("hyperparameters")
+    d.select("benchmark")
+    d.select("export")
+    start = d.card("start")
+    start.agent.value = wizard_agent.id
+    expected = d.wizard.state
+    assert expected.train_val_split == snb.RandomSplit(percent=30, split="val", seed=11) and expected.is_tune
+    start.code_button.click()
+    monkeypatch.setenv("SYNAPSE_NB_URL", api.url)
+    monkeypatch.setenv("SYNAPSE_NB_TOKEN", api.token)
+    namespace: dict[str, Any] = {}
+    exec(compile(start.code.value, "<copied cell>", "exec"), namespace)
+    task = namespace["task"]
+    try:
+        assert snb.TrainState.model_validate(task.record.state) == expected
+    finally:
+        task.stop(wait=False)
+        namespace["api"].close()

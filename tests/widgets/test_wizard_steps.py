@@ -4,8 +4,10 @@ and buttons clicked as a person would, against the real backend of the test sess
 from __future__ import annotations
 
 import importlib
+import io
 from typing import Any
 
+import numpy as np
 import pytest
 
 from synapse_nb.errors import InputError
@@ -55,41 +57,110 @@ def test_steps_unlock_in_order_and_reselect_locks_the_later_ones(drive: Any) -> 
     assert statuses(wizard)[:3] == ["done", "done", "active"]
 
 
+def _hex(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
 def test_project_step_shows_counts_thumbnails_and_cache(drive: Any, api: Any) -> None:
     d = drive()
     card = d.card("project")
     assert d.project.id in [value for _label, value in card.project.options]
     card.project.value = d.project.id
     assert "24 items" in card.info.value and "3 classes" in card.info.value and "2 datasets" in card.info.value
-    assert len(card.thumbs.children) == 4
-    first = api.item.all(d.project.id)[0]
-    assert card.thumbs.children[0].value == api.item.image_bytes(first)
+    items = api.item.all(d.project.id)
+    datasets = api.dataset.list(d.project.id)
+    # A few thumbnails of each dataset, annotations drawn in their classes' colours.
+    assert len(card.thumbs.children) == 3 * len(datasets)
+    from PIL import Image
+
+    first_of_each = [next(i for i in items if i.dataset_id == ds.id) for ds in datasets]
+    for thumb, item, ds in zip(card.thumbs.children[::3], first_of_each, datasets):
+        image, caption = thumb.children
+        assert ds.name in caption.value and f"{len(item.objects)} object" in caption.value
+        drawn = Image.open(io.BytesIO(image.value)).convert("RGB")
+        plain = Image.open(io.BytesIO(api.item.image_bytes(item))).convert("RGB").resize(drawn.size)
+        assert drawn.size[0] == 96 and drawn.tobytes() != plain.tobytes()  # something was drawn on it
+        colors = {_hex(c.color) for c in api.project.get(d.project.id).classes}
+        assert colors & {tuple(px) for px in np.asarray(drawn).reshape(-1, 3).tolist()}  # in a class colour
+    # Items per dataset, tag and collection.
+    for ds in datasets:
+        assert f"<td>{ds.name}</td><td>{ds.item_count}</td>" in card.groups.value
+    n_train = sum("train" in i.tags for i in items)
+    assert f"<td class='snb-muted'>tag</td><td>train</td><td>{n_train}</td>" in card.groups.value
+    for c in api.collection.list(d.project.id):
+        assert f"<td>{c.name}</td><td>{len(c.item_ids)}</td>" in card.groups.value
     card.cache.value = False
     d.select("project")
     assert "not cached" in card.summary_html.value
     assert card.fields() == {"project_id": d.project.id, "cache_project": False}
 
 
-def test_model_step_lists_every_framework_model_and_the_registry(drive: Any, api: Any, tmp_path: Any) -> None:
+@pytest.fixture
+def weights_here() -> Any:
+    """yolov8x-seg's weights file placed in this session's weights folder (no training reads it here)."""
+    from synapse_nb.weights import weights_dir
+
+    target = weights_dir() / "yolov8x-seg.pt"
+    placed = not target.exists()
+    if placed:
+        target.write_bytes(b"weights")
+    yield target
+    if placed:
+        target.unlink(missing_ok=True)
+
+
+def test_model_step_table_sorts_and_shows_scores_weights_and_the_registry(drive: Any, api: Any, tmp_path: Any,
+                                                                          weights_here: Any) -> None:
     d = drive()
     d.project_step()
     card = d.card("model")
-    refs = [value for _label, value in card.pretrained.options]
+    table = card.pretrained
+    refs = [value for _label, value in table.options]
     assert refs == [m.ref for m in list_models()]
-    row = next(label for label, value in card.pretrained.options if value == "YOLO/yolo11n-det")
-    assert "object detection" in row and "2.62 M" in row and "5.4 MB" in row
+    frame = table.frame
+    assert frame.loc["YOLO/yolov8x-seg", "weights"] == "pretrained weights here"
+    assert frame.loc["YOLO/yolo11n-det", "weights"] in ("can be pulled", "trains from scratch")
+    assert frame.loc["YOLO/yolo11n-det", "COCO mAP50-95"] == 39.5 and frame.loc["YOLO/yolo11n-det", "params (M)"] == 2.62
+    cells = [c.value for c in table._rows["YOLO/yolo11n-det"] if hasattr(c, "value") and isinstance(c.value, str)]
+    assert any("39.5" in c for c in cells) and any("5.4" in c for c in cells)
+    assert "docs.ultralytics.com/models/yolo11" in card.pretrained_box.children[1].value  # the source, named
+
+    # Click the mAP header: best first; click again: worst first, models without a score last.
+    header = next(b for b in table.header.children if b.description.startswith("COCO mAP50-95"))
+    header.click()
+    order = table.row_order()
+    assert order[0] == "YOLO/rtdetr-x-det" and "▼" in header.description
+    scores = [frame.loc[r, "COCO mAP50-95"] for r in order]
+    published = [x for x in scores if x == x]
+    assert published == sorted(published, reverse=True) and all(x != x for x in scores[len(published):])
+    assert table.body.children[1] is table.pick_button("YOLO/rtdetr-x-det")  # the widgets follow the sort
+    header.click()
+    assert [frame.loc[r, "COCO mAP50-95"] for r in table.row_order()][0] == min(published)
+
     card.select_button.click()
     assert "model" in card.message.value  # nothing picked yet
+    table.pick_button("YOLO/yolov8x-seg").click()
+    assert table.value == "YOLO/yolov8x-seg" and "pretrained weights here" in card.details.value
+    assert "snb-row--picked" in table.pick_button("YOLO/yolov8x-seg")._dom_classes
+    table.pick_button("YOLO/yolo11n-det").click()
+    assert "snb-row--picked" not in table.pick_button("YOLO/yolov8x-seg")._dom_classes
+    assert "weights pull yolo11n-det" in card.details.value or "from random initial weights" in card.details.value
 
     weights = tmp_path / "best.pt"
     weights.write_bytes(b"weights")
     from synapse_nb.schemas import ModelCreate
 
     record = api.model.create(ModelCreate(name="widgets-trained", framework="YOLO", model_name="yolov8n-det",
-                                          project_id=d.project.id, weights="best.pt"), {"best.pt": weights})
+                                          project_id=d.project.id, task_id=None, weights="best.pt",
+                                          metrics={"mAP": 0.456, "AP50": 0.789}), {"best.pt": weights})
     card.source.value = "Trained (model registry)"
-    assert record.id in [value for _label, value in card.registry.options]
-    card.registry.value = record.id
+    registry = card.registry
+    assert record.id in [value for _label, value in registry.options]
+    row = registry.frame.loc[record.id]
+    assert row["experiment"] == "widgets-trained" and row["mAP"] == 0.456 and row["project"] == d.project.id
+    texts = [c.value for c in registry._rows[record.id] if isinstance(getattr(c, "value", None), str)]
+    assert any("0.456" in t for t in texts) and any("0.789" in t for t in texts)
+    registry.pick_button(record.id).click()
     d.select("model")
     assert card.fields() == {"model": record.id}
     assert d.wizard.ctx.model.task_type == "object detection"
@@ -177,6 +248,84 @@ def test_split_step_shows_live_counts_and_inline_errors(drive: Any, api: Any) ->
     assert card.fields()["train_val_split"].kind == "collections"
 
 
+def test_split_step_shows_how_each_class_falls_on_each_side(drive: Any, api: Any) -> None:
+    d = drive()
+    d.through("model")
+    d.card("classes").checkboxes["circle"].value = False  # the split shows the classes that train
+    d.select("classes")
+    card = d.card("split")
+    items = api.item.all(d.project.id)
+
+    def expected(split: Any) -> dict[str, dict[str, int]]:
+        train, val = split.split(items)
+        found = {name: {"train": 0, "val": 0} for name in ("square", "triangle")}
+        for item in items:
+            for obj in item.objects:
+                for side, ids in (("train", train), ("val", val)):
+                    if item.id in ids and obj.class_name in found:
+                        found[obj.class_name][side] += 1
+        return found
+
+    assert card.class_counts.to_dict("index") == expected(RandomSplit())
+    assert list(card.class_counts.columns) == ["train", "val"] and list(card.class_counts.index) == ["square", "triangle"]
+    bars = {trace.name: list(trace.y) for trace in card.chart.data}
+    assert bars == {side: [expected(RandomSplit())[c][side] for c in ("square", "triangle")] for side in ("train", "val")}
+    assert "seed 0" in card.counts.value and "<th>train objects</th>" in card.class_table.value
+
+    # The chart and the table follow the settings, and the seed is kept as typed.
+    card.seed.value = 7
+    card.percent.value = 60
+    assert card.class_counts.to_dict("index") == expected(RandomSplit(percent=60, seed=7))
+    assert [list(t.y) for t in card.chart.data] == [
+        [expected(RandomSplit(percent=60, seed=7))[c][side] for c in ("square", "triangle")] for side in ("train", "val")]
+    assert "seed 7" in card.counts.value
+
+    # A tag split that leaves val with only the items tagged val, and no triangles there: warned.
+    no_triangle_val = [i for i in items if "val" in i.tags and any(o.class_name == "triangle" for o in i.objects)]
+    for item in no_triangle_val:
+        api.item.set_annotation(item.id, [o for o in item.objects if o.class_name != "triangle"], tags=item.tags)
+    try:
+        wizard = TrainWizard(api)
+        d2 = drive(wizard)
+        d2.through("classes")
+        split = d2.card("split")
+        split.kind.value = "tags"
+        assert split.class_counts.loc["triangle", "val"] == 0
+        assert "triangle has no objects in val" in split.class_warnings.value
+    finally:
+        for item in no_triangle_val:
+            api.item.set_annotation(item.id, item.objects, tags=item.tags)
+    d.select("split")
+    assert card.fields()["train_val_split"] == RandomSplit(percent=60, seed=7)
+
+
+def test_split_step_shows_only_the_chosen_kinds_controls(drive: Any) -> None:
+    d = drive()
+    d.through("classes")
+    card = d.card("split")
+    own = {"random": [card.percent, card.side, card.seed], "datasets": [card.train_datasets, card.val_datasets],
+           "tags": [card.train_tag, card.val_tag, card.untagged],
+           "collections": [card.train_collections, card.val_collections]}
+    for kind, controls in own.items():
+        card.kind.value = kind
+        for other, form in card.forms.items():
+            assert (form.layout.display is None) == (other == kind), (kind, other)
+            assert f"snb-split-{other}" in form._dom_classes
+        # Each control lies inside its own kind's panel, nowhere else.
+        for control in controls:
+            assert control in _descendants(card.forms[kind])
+            assert all(control not in _descendants(f) for k, f in card.forms.items() if k != kind)
+
+
+def _descendants(box: Any) -> list[Any]:
+    found, stack = [], [box]
+    while stack:
+        widget = stack.pop()
+        found.append(widget)
+        stack.extend(getattr(widget, "children", ()))
+    return found
+
+
 def test_yaml_editor_validates_as_the_user_types_with_line_numbers(drive: Any) -> None:
     d = drive()
     d.through("split")
@@ -207,6 +356,33 @@ def test_yaml_editor_validates_as_the_user_types_with_line_numbers(drive: Any) -
     assert card.fields()["hyperparameters"] is None  # untouched defaults = the framework's defaults
 
 
+def test_hyperparameters_step_shows_defaults_meanings_and_what_changed(drive: Any) -> None:
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    d = drive()
+    d.through("split")
+    card = d.card("hyperparameters")
+    # The untouched defaults: every row typed, none changed.
+    assert not card.settings["changed"].any() and "0 settings differ" in card.settings_table.value
+
+    card.text.value = "epochs: 3\nimgsz: 640\nmosaic: 0.5\n"
+    table = card.settings.set_index("key")
+    assert list(table.index) == ["epochs", "imgsz", "mosaic"]
+    assert table.loc["epochs", "default"] == 100 and table.loc["mosaic", "default"] == DEFAULT_CFG_DICT["mosaic"]
+    assert table["changed"].to_dict() == {"epochs": True, "imgsz": False, "mosaic": True}
+    assert table.loc["epochs", "meaning"] == "number of epochs to train for"  # ultralytics' own words
+    html_table = card.settings_table.value
+    assert html_table.count('class="snb-changed"') == 2 and "2 settings differ" in html_table
+    assert '<td class="snb-default">100</td>' in html_table and "number of epochs to train for" in html_table
+
+    card.every_setting.value = True
+    every = card.settings.set_index("key")
+    assert {"lr0", "fliplr", "workers"} <= set(every.index) and "data" not in every.index
+    assert not every.loc["lr0", "typed"] and every.loc["workers", "default"] == 0  # the shipped default
+    card.text.value = "epochs: [3\n"  # invalid: the table waits for valid YAML
+    assert "returns once the YAML is valid" in card.settings_table.value
+
+
 def test_tuning_editor_checks_space_names_and_tune_config_live(drive: Any) -> None:
     d = drive()
     d.through("split")
@@ -231,7 +407,9 @@ def test_tuning_editor_checks_space_names_and_tune_config_live(drive: Any) -> No
 
     editor.space.value = "- {name: lr0, type: loguniform, min: 0.0001, max: 0.01, base: 10}\n- {name: batch, type: grid_search, options: [8, 16]}\n"
     editor.num_samples.value = 3
-    assert "6 trials will run" in editor.status.value  # 3 samples x a grid of 2
+    assert "6 trials will run (3 samples × a grid of 2)" in editor.status.value
+    assert "<td>batch</td><td>grid_search</td><td>8, 16</td><td>2 (grid)</td>" in editor.space_table.value
+    assert "<td>lr0</td><td>loguniform</td><td>0.0001 – 0.01, base 10</td><td>sampled</td>" in editor.space_table.value
     editor.search_alg.value = "optunasearch"
     assert "grid_search runs only with basicvariantgenerator" in editor.status.value
     editor.search_alg.value = None

@@ -8,7 +8,13 @@ released ``.pt`` file at 2 bytes per parameter (fp16 weights) plus 0.2 MB of che
 (``YOLO("yolo11n.yaml")``, ``RTDETR("rtdetr-l.yaml")``); weights are used only when a local
 ``.pt`` exists or was pulled (see :mod:`.weights` and :mod:`synapse_nb.weights`).
 
+Published COCO scores and speeds (``published_map``, ``published_cpu_ms``, ``published_gpu_ms``)
+come from ``published.json`` beside this module: ultralytics' own tables, each family's page
+named in its ``source``. Models with no published numbers there (YOLO26) have None.
+
 Example:
+    >>> next(m.published_map for m in MODELS if m.name == "yolo11n-det")
+    39.5
     >>> [m.name for m in MODELS if m.task_type == "instance segmentation"][:3]
     ['yolov8n-seg', 'yolov8s-seg', 'yolov8m-seg']
     >>> len(MODELS), next(m.params_m for m in MODELS if m.name == "rtdetr-l-det")
@@ -17,13 +23,43 @@ Example:
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from typing import Any
+
 from synapse_nb.frameworks._model_info import ModelInfo
 
 FRAMEWORK_NAME = "YOLO"
 DEFAULT_MODEL = "yolo11n-det"
 
 
-def _model(name: str, config: str, weights: str, params_m: float, description: str) -> ModelInfo:
+PUBLISHED_FILE = "published.json"
+
+
+def published_table() -> dict[str, Any]:
+    """The published scores shipped with the package: ``{"source", "families", "models"}``.
+
+    Example:
+        >>> table = published_table()
+        >>> table["families"]["yolo11"]["source"]
+        'https://docs.ultralytics.com/models/yolo11/'
+    """
+    text = resources.files(__package__).joinpath(PUBLISHED_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _published(name: str, table: dict[str, Any]) -> dict[str, Any]:
+    row = table["models"].get(name)
+    if row is None:
+        return {}
+    family = table["families"][row["family"]]
+    return {"published_map": row["map50_95"], "published_cpu_ms": row.get("cpu_ms"),
+            "published_gpu_ms": row.get("gpu_ms"), "published_gpu": family["gpu"],
+            "published_source": family["source"]}
+
+
+def _model(name: str, config: str, weights: str, params_m: float, description: str,
+           table: dict[str, Any]) -> ModelInfo:
     task_type = "instance segmentation" if name.endswith("-seg") else "object detection"
     return ModelInfo(
         framework=FRAMEWORK_NAME,
@@ -34,6 +70,7 @@ def _model(name: str, config: str, weights: str, params_m: float, description: s
         params_m=params_m,
         size_mb=round(params_m * 2.0 + 0.2, 1),
         description=description,
+        **_published(name, table),
     )
 
 
@@ -74,4 +111,5 @@ _TABLE = (
 
 )
 
-MODELS: tuple[ModelInfo, ...] = tuple(_model(*row) for row in _TABLE)
+_PUBLISHED = published_table()
+MODELS: tuple[ModelInfo, ...] = tuple(_model(*row, table=_PUBLISHED) for row in _TABLE)

@@ -32,6 +32,25 @@ class YoloFramework(Framework):
         """
         return hyperparameters.default_text()
 
+    def hyperparameter_defaults(self) -> dict[str, Any]:
+        """ultralytics' training defaults with the shipped file's values on top (``workers: 0``).
+
+        Example:
+            >>> d = framework.hyperparameter_defaults()
+            >>> d["epochs"], d["workers"], "data" in d
+            (100, 0, False)
+        """
+        return hyperparameters.all_defaults()
+
+    def hyperparameter_docs(self) -> dict[str, str]:
+        """The one-line meaning of each setting, as ultralytics documents it in its default config.
+
+        Example:
+            >>> framework.hyperparameter_docs()["epochs"]
+            'number of epochs to train for'
+        """
+        return hyperparameters.docs()
+
     def check_hyperparameters(self, values: dict[str, Any]) -> dict[str, Any]:
         """Unknown keys, keys the toolkit sets, bad types and ranges are InputErrors naming the key.
 

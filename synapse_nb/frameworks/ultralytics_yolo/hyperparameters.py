@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,45 @@ def default_values() -> dict[str, Any]:
         100
     """
     return parse_hyperparameters(default_text(), field=DEFAULTS_FILE)
+
+
+# One setting of ultralytics' cfg/default.yaml: "key: value # (type) what it means".
+_DOC_LINE = re.compile(r"^(?P<key>[A-Za-z_]\w*):[^#]*#\s*(?:\([^)]*\)\s*)?(?P<doc>.+?)\s*$")
+
+
+def docs() -> dict[str, str]:
+    """The one-line meaning of each ultralytics setting, read from the comments of the
+    default config ultralytics ships (``ultralytics/cfg/default.yaml``), for the keys users set.
+
+    Example:
+        >>> docs()["lr0"]  # doctest: +ELLIPSIS
+        'initial learning rate...'
+        >>> "data" in docs()
+        False
+    """
+    from ultralytics.cfg import DEFAULT_CFG_PATH
+
+    found: dict[str, str] = {}
+    for line in Path(DEFAULT_CFG_PATH).read_text(encoding="utf-8").splitlines():
+        match = _DOC_LINE.match(line)
+        if match and match["key"] not in TOOLKIT_KEYS:
+            found.setdefault(match["key"], match["doc"])
+    return found
+
+
+def all_defaults() -> dict[str, Any]:
+    """Every training setting a user may set, with the value a run uses when it is not given:
+    ultralytics' ``DEFAULT_CFG_DICT`` with the shipped file's values on top.
+
+    Example:
+        >>> all_defaults()["workers"], all_defaults()["mosaic"]
+        (0, 1.0)
+    """
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    merged = {k: v for k, v in DEFAULT_CFG_DICT.items() if k not in TOOLKIT_KEYS}
+    merged.update(default_values())
+    return merged
 
 
 def _field(key: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from synapse_nb.widgets.figures.experiments import experiments_frame, experiments_table, metric_overlay
 from synapse_nb.widgets.figures.metrics import latest_values, metric_curves, metric_series, training_overview
+from synapse_nb.widgets.figures.split import split_class_chart
 from synapse_nb.widgets.figures.theme import STATUS_COLORS, apply_theme, css, empty_figure, palette
 from synapse_nb.widgets.figures.trial_charts import parallel_coordinates, trial_curves
 from synapse_nb.widgets.figures.trials import (
@@ -55,6 +56,7 @@ __all__ = [
     "per_class_ap",
     "pr_curve",
     "speed_table",
+    "split_class_chart",
     "training_overview",
     "trial_curves",
     "trial_status_counts",

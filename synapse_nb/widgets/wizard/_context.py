@@ -41,6 +41,8 @@ class WizardContext:
         self.api = api
         self.project: ProjectData | None = None
         self.model: ModelChoice | None = None
+        # The classes ticked in step 3 (None before it has shown its list).
+        self.classes: list[str] | None = None
         self._cache: dict[tuple[int, int], ProjectData] = {}
 
     def load_project(self, project_id: int) -> ProjectData:

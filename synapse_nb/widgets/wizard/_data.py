@@ -120,19 +120,6 @@ def shape_conversions(stats: Iterable[ClassStat], selected: Iterable[str], task_
     return [(s.name, s.shape, fits[0]) for s in stats if s.name in wanted and s.shape not in fits]
 
 
-def model_row(framework: str, name: str, task_type: str, params_m: float, size_mb: float) -> str:
-    """One fixed-width row of the pretrained-models table.
-
-    Example:
-        >>> model_row("YOLO", "yolo11n-det", "object detection", 2.62, 5.4)
-        'YOLO      yolo11n-det    object detection         2.62 M    5.4 MB'
-    """
-    return f"{framework:<9} {name:<14} {task_type:<22} {params_m:>6.2f} M {size_mb:>6.1f} MB"
-
-
-MODEL_TABLE_HEADER = f"{'framework':<9} {'name':<14} {'task type':<22} {'params':>8} {'size':>9}"
-
-
 def key_line(text: str, key: str) -> int | None:
     """The 1-based line where the top-level YAML ``key`` is set (the last one if repeated).
 
@@ -336,13 +323,3 @@ def sample_values(space: SearchSpace) -> dict[str, Any]:
         if low is not None:
             values[param.name] = low
     return values
-
-
-def default_experiment_name(project_name: str, model_label: str) -> str:
-    """The name the start step suggests: project and model.
-
-    Example:
-        >>> default_experiment_name("shapes", "YOLO/yolo11n-det")
-        'shapes yolo11n-det'
-    """
-    return f"{project_name} {model_label.rpartition('/')[2]}".strip()

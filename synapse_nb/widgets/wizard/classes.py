@@ -74,6 +74,7 @@ class ClassesStep(StepCard):
 
     def _update_warning(self) -> None:
         self.show_error(None)
+        self.ctx.classes = self.selected()
         changes = self.conversions()
         if not changes:
             self.warning.value = ""

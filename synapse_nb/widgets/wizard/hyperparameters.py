@@ -1,6 +1,10 @@
 """Step 5, Hyperparameters: a YAML editor prefilled with the framework's defaults, checked as
 the user types (syntax and keys, with line numbers), and the tuning switch with its editor.
 
+Beside the editor, a table of the settings typed: each value, the framework's default
+(greyed) and the setting's one-line meaning from the framework's own docs; settings that
+differ from the default are highlighted. "Show every setting" lists the ones left out too.
+
 Example:
     >>> HyperparametersStep.title
     'Hyperparameters'
@@ -11,12 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as w
+import pandas as pd
 
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
-from synapse_nb.widgets._common import error_text, logged_warnings, message_html, plural
+from synapse_nb.widgets._common import error_text, esc, logged_warnings, message_html, plural
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
 from synapse_nb.widgets.wizard._data import hyperparameter_message
+from synapse_nb.widgets.wizard._hp_data import hyperparameter_table
 from synapse_nb.widgets.wizard.tuning import TuningEditor
 
 
@@ -34,13 +40,21 @@ class HyperparametersStep(StepCard):
         self.reset_button = w.Button(description="Reset to defaults", icon="undo", layout=w.Layout(width="auto"))
         self.tune = w.Checkbox(value=False, indent=False, layout=auto_width(), description="Tune hyperparameters (Ray Tune search)")
         self.tuning = TuningEditor(on_change=self.update_status)
+        self.every_setting = w.Checkbox(value=False, indent=False, layout=auto_width(),
+                                        description="Show every setting (the defaults of those left out too)")
+        self.settings_table = w.HTML()
+        self.settings: pd.DataFrame = hyperparameter_table({}, {}, {})
+        self._framework_facts: tuple[dict[str, Any], dict[str, str]] = ({}, {})
+        self.every_setting.observe(lambda _c: self.update_status(), names="value")
         self.text.observe(lambda _c: self.update_status(), names="value")
         self.tune.observe(lambda _c: self._tune_changed(), names="value")
         self.reset_button.on_click(lambda _b: self._reset())
         editor = w.VBox([self.text, self.text_status])
         editor.add_class("snb-mono")
         self.tuning.widget.layout.display = "none"
-        return [editor, w.HBox([self.reset_button]), self.tune, self.tuning.widget]
+        table_box = w.Box([self.settings_table], layout=w.Layout(max_height="320px", overflow="auto", width="100%"))
+        return [editor, w.HBox([self.reset_button, self.every_setting], layout=w.Layout(grid_gap="12px")), table_box,
+                self.tune, self.tuning.widget]
 
     def on_activate(self) -> None:
         framework = self.ctx.framework()
@@ -53,6 +67,7 @@ class HyperparametersStep(StepCard):
                 self.text.value = defaults
             self._defaults = defaults
             self._framework_name = framework.name
+            self._framework_facts = (framework.hyperparameter_defaults(), framework.hyperparameter_docs())
         self.update_status()
 
     def _reset(self) -> None:
@@ -90,6 +105,25 @@ class HyperparametersStep(StepCard):
             if self.tune.value:
                 self.tuning.show(self.ctx.framework(), values)
         self.text_status.value = status + "".join(message_html("warning", f"⚠ {text}") for text in warned)
+        self._show_settings(values)
+
+    def _show_settings(self, values: dict[str, Any] | None) -> None:
+        """The table beside the editor: typed values, defaults greyed, changed ones highlighted."""
+        defaults, docs = self._framework_facts
+        self.settings = hyperparameter_table(values or {}, defaults, docs, every_setting=self.every_setting.value)
+        if values is None:
+            self.settings_table.value = message_html("muted", "The table of settings returns once the YAML is valid.")
+            return
+        changed = int(self.settings["changed"].sum())
+        head = (f'<div class="snb-muted">{esc(plural(changed, "setting"))} differ from the defaults (highlighted); '
+                "the rest train as the framework would by default.</div>")
+        rows = "".join(
+            f'<tr class="{"snb-changed" if row.changed else ("" if row.typed else "snb-untyped")}">'
+            f'<td class="snb-key">{esc(row.key)}</td><td>{esc(row.value) if row.typed else ""}</td>'
+            f'<td class="snb-default">{esc(row.default)}</td><td class="snb-muted">{esc(row.meaning)}</td></tr>'
+            for row in self.settings.itertuples())
+        self.settings_table.value = (f'{head}<table class="snb-table snb-settings"><tr><th>setting</th><th>yours</th>'
+                                     f"<th>default</th><th>meaning</th></tr>{rows}</table>")
 
     def check(self) -> None:
         values = self.hyperparameters()

@@ -1,5 +1,10 @@
-"""Step 2, Model: a pretrained model of a registered framework, or a trained checkpoint from
-the model registry.
+"""Step 2, Model: a pretrained model of a registered framework, or a trained model from the
+model registry, each picked from a sortable table.
+
+The pretrained table shows what a person weighs: size, the published COCO mAP50-95 and
+speeds (ultralytics' own tables, source named under the table) and whether pretrained
+weights are here, can be pulled, or the model trains from scratch. The trained table shows
+each registry model's own benchmark scores and the experiment (task, project) it came from.
 
 Example:
     >>> ModelStep.title
@@ -17,23 +22,39 @@ from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import esc, message_html
 from synapse_nb.widgets.wizard._card import StepCard
 from synapse_nb.widgets.wizard._context import ModelChoice
-from synapse_nb.widgets.wizard._data import MODEL_TABLE_HEADER, model_row
+from synapse_nb.widgets.wizard._model_data import WEIGHTS_WORDS, model_frame, registry_frame
+from synapse_nb.widgets.wizard._table import PickTable
 
 PRETRAINED = "Pretrained"
 REGISTRY = "Trained (model registry)"
 
+_MODEL_FORMATS = {"params (M)": "{:.2f}".format, "size (MB)": "{:.1f}".format, "COCO mAP50-95": "{:.1f}".format,
+                  "CPU ms": "{:.4g}".format, "GPU ms": "{:.3g}".format}
+_MODEL_WIDTHS = {"framework": "80px", "name": "130px", "task type": "170px", "params (M)": "90px",
+                 "size (MB)": "85px", "COCO mAP50-95": "125px", "CPU ms": "75px", "GPU ms": "75px", "weights": "1fr"}
+_MODEL_TIPS = {"COCO mAP50-95": "published COCO val2017 mAP50-95 (mask mAP for segmentation models)",
+               "CPU ms": "published time per image on a CPU (ONNX)", "GPU ms": "published time per image on a GPU (TensorRT)",
+               "weights": "pretrained weights here / can be pulled (synapse-nb weights pull NAME) / trains from scratch"}
+def _whole(value: Any) -> str:
+    return str(int(value))  # ids arrive as floats when a column has a missing one
 
-def _registry_label(record: Any) -> str:
-    metrics = record.metrics or {}
-    score = next((f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, (int, float)) and "map" in k.lower()), "")
-    parts = [f"#{record.id} {record.name}", f"{record.framework}/{record.model_name or '?'}", record.task_type]
-    if score:
-        parts.append(score)
-    return " · ".join(parts)
+
+_REGISTRY_FORMATS = {"mAP": "{:.3f}".format, "AP50": "{:.3f}".format, "task": _whole, "project": _whole, "id": _whole}
+_REGISTRY_WIDTHS = {"id": "50px", "experiment": "220px", "model": "160px", "task type": "160px", "mAP": "70px",
+                    "AP50": "70px", "task": "60px", "project": "1fr"}
+_REGISTRY_TIPS = {"mAP": "the model's own benchmark on its val split", "AP50": "the model's own benchmark on its val split",
+                  "task": "the training task it came from"}
+
+
+def _sources(models: list[Any]) -> str:
+    sources = sorted({m.published_source for m in models if m.published_source})
+    links = ", ".join(f'<a href="{esc(s)}" target="_blank" rel="noopener">{esc(s)}</a>' for s in sources)
+    return (f'<div class="snb-muted">COCO mAP50-95 and speeds as the models\' authors publish them ({links}); '
+            "a dash where none are published. Click a column to sort.</div>") if sources else ""
 
 
 class ModelStep(StepCard):
-    """A table of pretrained models (framework, name, task type, params, size) or the registry."""
+    """A table of pretrained models, or one of the registry's trained models."""
 
     key = "model"
     title = "Model"
@@ -41,18 +62,17 @@ class ModelStep(StepCard):
     def build(self) -> list[w.Widget]:
         from synapse_nb.frameworks import list_models
 
-        self._models = {m.ref: m for m in list_models()}
+        models = list_models()
+        self._models = {m.ref: m for m in models}
         self._records: dict[int, Any] = {}
         self.source = w.ToggleButtons(options=[PRETRAINED, REGISTRY], value=PRETRAINED)
-        self.pretrained = w.Select(options=[(model_row(m.framework, m.name, m.task_type, m.params_m, m.size_mb), ref)
-                                            for ref, m in self._models.items()],
-                                   value=None, rows=min(10, max(len(self._models), 2)), layout=w.Layout(width="100%"))
-        header = w.HTML(f"<pre class='snb-muted' style='margin:0'>{esc(MODEL_TABLE_HEADER)}</pre>")
-        self.pretrained_box = w.VBox([header, self.pretrained])
-        self.pretrained_box.add_class("snb-mono")
-        self.registry = w.Select(options=[], value=None, rows=6, layout=w.Layout(width="100%"))
+        self.pretrained = PickTable(model_frame(models), pick="name", formats=_MODEL_FORMATS, widths=_MODEL_WIDTHS,
+                                    tooltips=_MODEL_TIPS)
+        self.pretrained_box = w.VBox([self.pretrained.widget, w.HTML(_sources(models))])
+        self.registry = PickTable(registry_frame([]), pick="experiment", formats=_REGISTRY_FORMATS,
+                                  widths=_REGISTRY_WIDTHS, tooltips=_REGISTRY_TIPS, max_height="240px")
         self.registry_note = w.HTML()
-        self.registry_box = w.VBox([self.registry_note, self.registry])
+        self.registry_box = w.VBox([self.registry_note, self.registry.widget])
         self.details = w.HTML()
         self.source.observe(lambda _c: self._show_source(), names="value")
         self.pretrained.observe(lambda _c: self._show_details(), names="value")
@@ -67,8 +87,10 @@ class ModelStep(StepCard):
         records.sort(key=lambda r: (r.project_id != project_id, -r.id))
         self._records = {r.id: r for r in records}
         current = self.registry.value
-        self.registry.options = [(_registry_label(r), r.id) for r in records]
+        self.registry.set_frame(registry_frame(records))
         self.registry.value = current if current in self._records else None
+        if self.status == "locked":
+            self._render()  # new row buttons start enabled
         self.registry_note.value = "" if records else message_html(
             "muted", "No trained models in the registry yet: they appear here after a training run finishes.")
 
@@ -89,7 +111,11 @@ class ModelStep(StepCard):
             return
         if isinstance(choice.ref, str):
             info = self._models[choice.ref]
-            text = info.description
+            text = f"{info.description} Weights: {WEIGHTS_WORDS[info.weights_status]}."
+            if info.weights_status == "pullable":
+                text += f" Pull them with: synapse-nb weights pull {info.name}"
+            elif info.weights_status == "scratch":
+                text += " It trains from random initial weights (slow to converge on small projects)."
         else:
             record = self._records[choice.ref]
             text = f"trained in task {record.task_id}, project {record.project_id}" if record.task_id else "trained model"
@@ -113,7 +139,7 @@ class ModelStep(StepCard):
     def check(self) -> None:
         choice = self.choice()
         if choice is None:
-            raise InputError("model", "a model picked from the list")
+            raise InputError("model", "a model picked from the table")
         from synapse_nb.frameworks import get_framework
 
         get_framework(choice.framework)  # a registry model of a framework not installed here fails now

@@ -1,5 +1,9 @@
 """Step 1, Project: pick the project to train on, see what is in it, choose caching.
 
+What is in it: counts of items, classes, datasets and collections; items per dataset, tag and
+collection; and a strip of thumbnails, a few per dataset, with their annotations drawn in
+their classes' colours.
+
 Example:
     >>> ProjectStep.title
     'Project'
@@ -13,11 +17,19 @@ import ipywidgets as w
 
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
-from synapse_nb.widgets._common import esc, image_format, message_html, plural
+from synapse_nb.widgets._common import esc, message_html, plural
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
+from synapse_nb.widgets.wizard._project_view import annotated_thumbnail, group_counts, thumbnail_items
 
-THUMBNAILS = 4
-THUMB_SIZE = "96px"
+THUMBS_PER_DATASET = 3
+MAX_THUMBNAILS = 12
+THUMB_PIXELS = 96
+
+
+def _groups_html(frame: Any) -> str:
+    cells = "".join(f"<tr><td class='snb-muted'>{esc(row.group)}</td><td>{esc(row.name)}</td><td>{row.items}</td></tr>"
+                    for row in frame.itertuples())
+    return f'<table class="snb-table snb-groups"><tr><th></th><th>name</th><th>items</th></tr>{cells}</table>'
 
 
 class ProjectStep(StepCard):
@@ -33,12 +45,13 @@ class ProjectStep(StepCard):
         self.cache = w.Checkbox(value=True, description="Cache the project on the agent (reuse the export next time)",
                                 indent=False, layout=auto_width())
         self.info = w.HTML()
-        self.thumbs = w.HBox([])
+        self.groups = w.HTML()
+        self.thumbs = w.HBox([], layout=w.Layout(flex_flow="row wrap", grid_gap="6px"))
         self.thumbs.add_class("snb-thumb")
         self.project.observe(lambda _c: self._show_project(), names="value")
         self.refresh_button.on_click(lambda _b: self.load_projects())
         self.load_projects()
-        return [w.HBox([self.project, self.refresh_button]), self.info, self.thumbs, self.cache]
+        return [w.HBox([self.project, self.refresh_button]), self.info, self.thumbs, self.groups, self.cache]
 
     def load_projects(self) -> None:
         """List the backend's projects in the dropdown (keeps the choice if it still exists)."""
@@ -57,6 +70,7 @@ class ProjectStep(StepCard):
         if project_id is None:
             self.ctx.project = None
             self.info.value = ""
+            self.groups.value = ""
             self.thumbs.children = ()
             return
         data = self.ctx.load_project(project_id)
@@ -68,12 +82,18 @@ class ProjectStep(StepCard):
             f' · <b>{plural(len(data.datasets), "dataset")}</b> · {plural(len(data.collections), "collection")}</div>'
             f'<div class="snb-muted">classes: {esc(classes)}</div>'
         )
-        images = []
-        for item in data.items[:THUMBNAILS]:
-            content = self.ctx.api.item.image_bytes(item)
-            images.append(w.Image(value=content, format=image_format(content),
-                                  layout=w.Layout(width=THUMB_SIZE, height=THUMB_SIZE, object_fit="cover")))
-        self.thumbs.children = images
+        self.groups.value = _groups_html(group_counts(data.items, data.datasets, data.tags, data.collections))
+        colors = {c.name: c.color for c in p.classes}
+        names = {d.id: d.name for d in data.datasets}
+        shown = thumbnail_items(data.items, THUMBS_PER_DATASET, [d.id for d in data.datasets])[:MAX_THUMBNAILS]
+        thumbs = []
+        for item in shown:
+            picture = annotated_thumbnail(self.ctx.api.item.image_bytes(item), item.objects, colors, size=THUMB_PIXELS)
+            caption = f"{names.get(item.dataset_id, '?')} · {plural(len(item.objects), 'object')}"
+            image = w.Image(value=picture, format="png", layout=w.Layout(width=f"{THUMB_PIXELS}px", height="auto"))
+            thumbs.append(w.VBox([image, w.HTML(f'<div class="snb-muted snb-thumb-cap">{esc(caption)}</div>')],
+                                 layout=w.Layout(width=f"{THUMB_PIXELS + 8}px")))
+        self.thumbs.children = thumbs
 
     def check(self) -> None:
         if self.project.value is None:

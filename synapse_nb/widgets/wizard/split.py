@@ -1,7 +1,11 @@
 """Step 4, Train/val split: random, by datasets, by tags or by collections, with live counts.
 
 Every change re-splits the project's items at once and shows how many land in train and in
-val, or why the split cannot work (an empty side, a tag no item carries, leakage).
+val, or why the split cannot work (an empty side, a tag no item carries, leakage). Each
+kind's controls sit in their own framed panel under the kind buttons, and only the chosen
+kind's panel shows. Under them: how each class falls on each side (a bar chart and
+:attr:`SplitStep.class_counts`), with a warning when a class is missing from a side or its
+share differs between the sides by more than :data:`MAX_SHARE_GAP`.
 
 Example:
     >>> SplitStep.title
@@ -13,18 +17,41 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as w
+import pandas as pd
+import plotly.graph_objects as go
 
 from synapse_nb.errors import InputError
 from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit, split_counts
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
+from synapse_nb.widgets.figures.split import split_class_chart
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
+from synapse_nb.widgets.wizard._split_data import MAX_SHARE_GAP, split_class_counts, split_warnings
 
 KINDS = [("Random", "random"), ("Datasets", "datasets"), ("Tags", "tags"), ("Collections", "collections")]
 
 
 def _wide() -> w.Layout:
     return w.Layout(width="320px")
+
+
+def _panel(kind: str, caption: str, rows: list[w.Widget]) -> w.VBox:
+    """One split kind's controls, framed so they read as that kind's (and only its)."""
+    box = w.VBox([w.HTML(f'<div class="snb-muted">{esc(caption)}</div>'), *rows])
+    box.add_class("snb-split-form")
+    box.add_class(f"snb-split-{kind}")  # lets a page (and the browser test) find each kind's panel
+    return box
+
+
+def _counts_table(counts: pd.DataFrame) -> str:
+    totals = {side: int(counts[side].sum()) for side in ("train", "val")}
+    rows = "".join(
+        f"<tr><td>{esc(name)}</td>" + "".join(
+            f"<td>{int(row[side])} <span class='snb-muted'>({(row[side] / totals[side] if totals[side] else 0):.0%})</span></td>"
+            for side in ("train", "val")) + "</tr>"
+        for name, row in counts.iterrows())
+    return (f'<table class="snb-table snb-class-counts"><tr><th>class</th><th>train objects</th><th>val objects</th></tr>'
+            f"{rows}<tr><th>all</th><th>{totals['train']}</th><th>{totals['val']}</th></tr></table>")
 
 
 class SplitStep(StepCard):
@@ -38,34 +65,46 @@ class SplitStep(StepCard):
         self.kind = w.ToggleButtons(options=KINDS, value="random")
         # random
         self.percent = w.IntSlider(value=80, min=1, max=99, description="Percent", continuous_update=True)
-        self.side = w.ToggleButtons(options=[("of items to train", "train"), ("of items to val", "val")], value="train")
-        self.seed = w.IntText(value=0, description="Seed", layout=w.Layout(width="180px"))
-        random_form = w.VBox([w.HBox([self.percent, self.side]), self.seed])
+        self.side = w.ToggleButtons(options=[("of items to train", "train"), ("of items to val", "val")], value="train",
+                                    style={"button_width": "auto"})
+        self.seed = w.IntText(value=0, description="Seed", layout=w.Layout(width="180px"),
+                              tooltip="the same seed gives the same split of the same items")
+        random_form = _panel("random", "Random: a share of the items, drawn with a seed (same seed, same split).",
+                             [w.HBox([self.percent, self.side]), self.seed])
         # datasets
         self.train_datasets = w.SelectMultiple(options=[], description="Train", rows=4, layout=_wide())
         self.val_datasets = w.SelectMultiple(options=[], description="Val", rows=4, layout=_wide())
-        datasets_form = w.HBox([self.train_datasets, self.val_datasets])
+        datasets_form = _panel("datasets", "Datasets: whole datasets on each side.",
+                               [w.HBox([self.train_datasets, self.val_datasets])])
         # tags
         self.train_tag = w.Combobox(description="Train tag", value="train", ensure_option=False, layout=_wide())
         self.val_tag = w.Combobox(description="Val tag", value="val", ensure_option=False, layout=_wide())
         self.untagged = w.ToggleButtons(options=[("untagged → train", "train"), ("untagged → val", "val"),
                                                  ("ignore untagged", "ignore")], value="train")
-        tags_form = w.VBox([w.HBox([self.train_tag, self.val_tag]), self.untagged])
+        tags_form = _panel("tags", "Tags: items tagged for each side; what happens to untagged items.",
+                           [w.HBox([self.train_tag, self.val_tag]), self.untagged])
         # collections
         self.train_collections = w.SelectMultiple(options=[], description="Train", rows=4, layout=_wide())
         self.val_collections = w.SelectMultiple(options=[], description="Val", rows=4, layout=_wide())
-        collections_form = w.HBox([self.train_collections, self.val_collections])
         self.allow_overlap = w.Checkbox(value=False, indent=False, layout=auto_width(),
                                         description="Allow items on both sides (train/val leakage)")
+        collections_form = _panel("collections", "Collections: the items of chosen collections on each side.",
+                                  [w.HBox([self.train_collections, self.val_collections])])
         self.forms = {"random": random_form, "datasets": datasets_form, "tags": tags_form,
                       "collections": collections_form}
         self.counts = w.HTML()
+        self.class_table = w.HTML()
+        self.class_warnings = w.HTML()
+        self.chart = go.FigureWidget(split_class_chart(pd.DataFrame(columns=["train", "val"])))
+        self._class_counts: pd.DataFrame | None = None
         for control in (self.kind, self.percent, self.side, self.seed, self.train_datasets, self.val_datasets,
                         self.train_tag, self.val_tag, self.untagged, self.train_collections, self.val_collections,
                         self.allow_overlap):
             control.observe(lambda _c: self.update_counts(), names="value")
         self._show_form()
-        return [self.kind, *self.forms.values(), self.allow_overlap, self.counts]
+        return [self.kind, *self.forms.values(), self.allow_overlap, self.counts,
+                w.HBox([self.class_table, w.Box([self.chart], layout=w.Layout(width="560px"))],
+                       layout=w.Layout(align_items="flex-start", grid_gap="16px")), self.class_warnings]
 
     def on_activate(self) -> None:
         data = self.ctx.project
@@ -113,21 +152,60 @@ class SplitStep(StepCard):
             raise InputError("project_id", "a project picked in step 1")
         return split_counts(self.split(), data.items)
 
+    def classes(self) -> list[str]:
+        """The classes the split is shown for: those ticked in step 3 (every class before)."""
+        data = self.ctx.project
+        if data is None:
+            return []
+        return self.ctx.classes if self.ctx.classes is not None else [c.name for c in data.project.classes]
+
+    @property
+    def class_counts(self) -> pd.DataFrame:
+        """Objects of each class on each side of the current split: index the classes,
+        columns ``train`` and ``val`` (raises like the split when it describes none)."""
+        data = self.ctx.project
+        if data is None:
+            raise InputError("project_id", "a project picked in step 1")
+        train_ids, val_ids = self.split().split(data.items)
+        return split_class_counts(data.items, train_ids, val_ids, self.classes())
+
     def update_counts(self) -> None:
         """Re-split and show the live counts, or the reason the split does not work."""
         self._show_form()
         self.show_error(None)
         try:
             n_train, n_val = self.counts_now()
+            counts = self.class_counts
         except ValueError as exc:
             self.counts.value = message_html("error", error_text(exc))
+            self._show_classes(None)
             return
+        self._show_classes(counts)
         total = len(self.ctx.project.items) if self.ctx.project else 0
         unused = total - n_train - n_val
         extra = f" · {plural(unused, 'item')} unused" if unused > 0 else ""
         extra += " · some items on both sides" if unused < 0 else ""
+        if self.kind.value == "random":
+            extra += f" · seed {self.seed.value}"
         self.counts.value = (f'<div class="snb-counts">Train: <b>{plural(n_train, "item")}</b> · '
                              f'Val: <b>{plural(n_val, "item")}</b>{esc(extra)}</div>')
+
+    def _show_classes(self, counts: pd.DataFrame | None) -> None:
+        """The per-class table, chart and warnings of ``counts`` (cleared when None)."""
+        self._class_counts = counts
+        shown = counts if counts is not None else pd.DataFrame(columns=["train", "val"])
+        built = split_class_chart(shown)
+        with self.chart.batch_update():
+            self.chart.data = ()
+            self.chart.add_traces(built.data)
+            self.chart.layout = built.layout
+        if counts is None:
+            self.class_table.value = ""
+            self.class_warnings.value = ""
+            return
+        self.class_table.value = _counts_table(counts)
+        warned = split_warnings(counts, MAX_SHARE_GAP)
+        self.class_warnings.value = "".join(message_html("warning", f"⚠ {text}") for text in warned)
 
     def check(self) -> None:
         self.counts_now()

@@ -1,4 +1,10 @@
-"""Step 8, Start: experiment name, agent, "Start training" and "Copy as code".
+"""Step 8, Start: experiment name, agent, an estimate of the run's length, "Start training"
+and "Copy as code".
+
+The experiment name left empty is the one the run gives itself: "{task id} {project}
+{model}" (the task id is known once the run is submitted). The estimate counts the image
+passes of the run (train images x epochs x trials) and, when this agent has finished runs
+before, times them at its measured seconds per image.
 
 Example:
     >>> StartStep.title
@@ -14,9 +20,14 @@ import ipywidgets as w
 
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
-from synapse_nb.widgets._common import message_html
+from synapse_nb.splits import split_counts
+from synapse_nb.widgets._common import esc, message_html
 from synapse_nb.widgets.wizard._card import StepCard
-from synapse_nb.widgets.wizard._data import default_experiment_name
+from synapse_nb.widgets.wizard._estimate import estimate_text, seconds_per_image
+
+TASK_ID_PLACEHOLDER = "‹task id›"
+# Finished runs of the agent read to time an image (the newest first).
+TIMED_RUNS = 20
 
 
 def agent_label(agent: Any) -> str:
@@ -45,6 +56,8 @@ class StartStep(StepCard):
     def build(self) -> list[w.Widget]:
         self.on_start: Callable[[], None] | None = None
         self.on_code: Callable[[], None] | None = None
+        # The wizard's TrainState of steps 1-7 (None while one of them is open).
+        self.plan: Callable[[], TrainState | None] = lambda: None
         self.experiment_name = w.Text(value="", description="Experiment", layout=w.Layout(width="480px"))
         self.agent = w.Dropdown(options=[], value=None, description="Agent", layout=w.Layout(width="480px"))
         self.refresh_button = w.Button(description="Refresh", icon="refresh", layout=w.Layout(width="auto"),
@@ -55,19 +68,51 @@ class StartStep(StepCard):
         self.code = w.Textarea(value="", rows=14, layout=w.Layout(width="100%", display="none"))
         self.code_note = w.HTML()
         self.agent_note = w.HTML()
+        self.estimate = w.HTML()
         self.refresh_button.on_click(lambda _b: self.load_agents())
+        self.agent.observe(lambda _c: self.update_estimate(), names="value")
         self.start_button.on_click(lambda _b: self.on_start and self.on_start())
         self.code_button.on_click(lambda _b: self.on_code and self.on_code())
         code_box = w.VBox([self.code_note, self.code])
         code_box.add_class("snb-mono")
-        return [self.experiment_name, w.HBox([self.agent, self.refresh_button]), self.agent_note,
+        return [self.experiment_name, w.HBox([self.agent, self.refresh_button]), self.agent_note, self.estimate,
                 w.HBox([self.start_button, self.code_button]), code_box]
 
+    def default_name(self) -> str:
+        """The experiment name a run without one gets, the task id still to come."""
+        from synapse_nb.steps.upload import experiment_name
+
+        project = self.ctx.project.project.name if self.ctx.project else None
+        model = self.ctx.model.name if self.ctx.model else None
+        return experiment_name(TASK_ID_PLACEHOLDER, project, model)
+
     def on_activate(self) -> None:
-        project = self.ctx.project.project.name if self.ctx.project else ""
-        model = self.ctx.model.label if self.ctx.model else ""
-        self.experiment_name.placeholder = f"{default_experiment_name(project, model)} (default)"
+        self.experiment_name.placeholder = f"{self.default_name()} (default)"
         self.load_agents()
+        self.update_estimate()
+
+    def estimate_now(self) -> str | None:
+        """The estimate line of the planned run on the picked agent (None before steps 1-7 are done)."""
+        state = self.plan()
+        data = self.ctx.project
+        if state is None or data is None:
+            return None
+        n_train, _n_val = split_counts(state.train_val_split, data.items)
+        framework = self.ctx.framework()
+        defaults = framework.hyperparameter_defaults() if framework is not None else {}
+        fixed = {**defaults, **state.hyperparameters_dict}
+        epochs = fixed.get("epochs")
+        trials = state.tune_config.total_trials(state.search_space) if state.is_tune and state.tune_config else 1
+        timed = None
+        if self.agent.value is not None:
+            records = self.ctx.api.task.list(status="finished", agent_id=self.agent.value, limit=TIMED_RUNS)
+            timed = seconds_per_image(records, default_epochs=defaults.get("epochs"))
+        return estimate_text(n_train, epochs if isinstance(epochs, int) else None, trials, timed)
+
+    def update_estimate(self) -> None:
+        """Show the estimate under the agent."""
+        text = self.estimate_now()
+        self.estimate.value = f'<div class="snb-muted snb-estimate">⏱ {esc(text)}</div>' if text else ""
 
     def load_agents(self) -> None:
         """List the online agents, the local one first (keeps the choice when it is still online)."""

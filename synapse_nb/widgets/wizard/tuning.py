@@ -27,6 +27,7 @@ from synapse_nb.widgets.wizard._data import (
     sample_values,
     search_space_text,
 )
+from synapse_nb.widgets.wizard._hp_data import search_space_frame
 
 # What a YOLO run reports per epoch under these names (the tune metric must be one of them).
 METRIC_SUGGESTIONS = ("mAP50-95", "mAP50", "precision", "recall", "val/box_loss", "val/cls_loss", "fitness")
@@ -55,6 +56,20 @@ def registry_options(registry: Any, kind: str) -> tuple[list[tuple[str, str | No
             unavailable[name] = reason
             options.append((f"{name} — unavailable: {reason}", name))
     return options, unavailable
+
+
+def space_table_html(space: SearchSpace) -> str:
+    """The search space as a small table: name, type, range or options, values.
+
+    Example:
+        >>> space = SearchSpace.model_validate([{"name": "batch", "type": "grid_search", "options": [8, 16]}])
+        >>> "<td>8, 16</td><td>2 (grid)</td>" in space_table_html(space)
+        True
+    """
+    frame = search_space_frame(space)
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False))
+    return f'<table class="snb-table snb-search-space"><tr>{head}</tr>{rows}</table>'
 
 
 class TuningEditor:
@@ -94,13 +109,14 @@ class TuningEditor:
         self.scheduler_options = w.Text(value="", description="Options", placeholder="{max_t: 10, grace_period: 1}",
                                         layout=w.Layout(width="520px"))
         self.status = w.HTML()
+        self.space_table = w.HTML()
         # Points to evaluate have no editor: a restored state keeps its own.
         self._points: list[dict[str, Any]] | None = None
         for control in (self.space, self.metric, self.mode, self.num_samples, self.max_concurrent, self.search_alg,
                         self.search_alg_options, self.scheduler, self.scheduler_options):
             control.observe(lambda _c: self._changed(), names="value")
         space_box = w.VBox([w.HTML('<div class="snb-muted">Searched hyperparameters (YAML or JSON list)</div>'),
-                            self.space, self.space_status])
+                            self.space, self.space_status, self.space_table])
         space_box.add_class("snb-mono")
         self.widget = w.VBox([
             space_box,
@@ -183,8 +199,10 @@ class TuningEditor:
             space = self.search_space()
         except ValueError as exc:
             self.space_status.value = message_html("error", error_text(exc))
+            self.space_table.value = ""
             self.status.value = ""
             return False
+        self.space_table.value = space_table_html(space)
         self.space_status.value = message_html("ok", f"✓ {plural(len(space), 'searched hyperparameter')}: "
                                                      f"{', '.join(space.names)}")
         if hyperparameters is None:
@@ -196,7 +214,9 @@ class TuningEditor:
             self.status.value = message_html("error", error_text(exc))
             return False
         total = config.total_trials(space)
-        self.status.value = f'<div class="snb-ok">✓ {esc(plural(total, "trial"))} will run</div>'
+        grid = total // config.num_samples if config.num_samples else 1
+        how = f" ({config.num_samples} samples × a grid of {grid})" if grid > 1 else ""
+        self.status.value = f'<div class="snb-ok">✓ {esc(plural(total, "trial"))} will run{esc(how)}</div>'
         return True
 
     def restore(self, space: SearchSpace | None, config: TuneConfig | None) -> None:

@@ -59,6 +59,7 @@ class TrainWizard:
             card.bind(self._selected, self._reselected)
         self.start_step.on_start = self._start_clicked
         self.start_step.on_code = self._code_clicked
+        self.start_step.plan = lambda: self.state
         self._carried: dict[str, Any] = {}
         self.task: Any = None
         self.dashboard: Any = None
