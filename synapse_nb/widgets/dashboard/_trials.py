@@ -42,14 +42,14 @@ def trials_frame(table: TrialTable | None) -> pd.DataFrame:
     """
     if table is None:
         frame = pd.DataFrame(columns=["trial_id", "status"])
-        frame.attrs.update(hyperparameters=[], metrics=[], best_trial="")
+        frame.attrs.update(hyperparameters=[], metrics=[], best_trial="", best_rule="")
         return frame
     rows = [{"trial_id": trial_id, **values} for trial_id, values in table.trials.items()]
     columns = ["trial_id", *table.base, *table.hyperparameters, *table.metrics]
     extra = sorted({k for row in rows for k in row} - set(columns))
     frame = pd.DataFrame(rows, columns=list(dict.fromkeys(columns + extra)))
     frame.attrs.update(hyperparameters=list(table.hyperparameters), metrics=list(table.metrics),
-                       best_trial=table.best_trial)
+                       best_trial=table.best_trial, best_rule=table.best_rule)
     return frame
 
 
