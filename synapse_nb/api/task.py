@@ -80,7 +80,7 @@ class Task:
 
     @property
     def error(self) -> Any:
-        """Why the task failed: step, message, traceback (None unless failed)."""
+        """Why the task failed: step, message, traceback, the failure code and its remedy (None unless failed)."""
         return self.refresh().error
 
     @property
