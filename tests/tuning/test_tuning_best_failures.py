@@ -150,3 +150,12 @@ def test_the_guard_ends_a_search_whose_trials_wait_with_none_running(tmp_path: P
     assert guard.reason is None  # 9 s since a trial last ran
     guard.check_idle(["PENDING"], now=18.5)
     assert guard.reason["code"] == "no_resources" and "cpu=64" in guard.reason["why"]
+
+
+def test_a_restored_guard_gives_the_search_a_fresh_chance(tmp_path: Path) -> None:
+    guard = SearchGuard(tmp_path, max_failed_trials=None, max_consecutive_failures=1, idle_timeout=600)
+    guard.count_failure("a", _failure())
+    assert guard.reason is not None
+    restored = pickle.loads(pickle.dumps(guard))
+    assert restored.reason is None and restored.consecutive == 0 and "a" in restored.failed
+    assert not restored.stopper().stop_all() and guard.stopper().stop_all()

@@ -1,6 +1,7 @@
 """Real searches (the score plugin on the local agent's Ray) that end well: the best trial
 at an equal budget under ASHA (with an out-of-memory trial classified), a search whose
-trials all fail stops after the limit with their code, a search no trial fits in ends with the
+trials all fail stops after the limit with their code, a trial whose worker died is
+retried once, a search no trial fits in ends with the
 resources it waited for, and a two-objective search finds its Pareto front."""
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ def test_a_plugin_that_fails_every_trial_stops_the_search_after_the_limit(api: A
     failed = task.trials().query("status == 'ERROR'")
     assert len(failed) == 2 and set(failed["failure"]) == {"plugin_error"}
     assert all("fails for every trial" in e for e in failed["error"])
+
+
+def test_a_trial_whose_worker_died_is_retried_once(api: Any, agent_id: int, project: Any, ledger: Path) -> None:
+    task = score_search(api, agent_id, project.id, [{"name": "x", "type": "grid_search", "options": [0.8]}],
+                        {"mode": "max", "metric": "score"}, epochs=1, die_once=True, ledger=str(ledger))
+    result = task.wait(timeout=WAIT, progress=False)
+    runs = read_ledger(ledger)
+    assert len(runs) == 2 and runs[0]["trial_id"] == runs[1]["trial_id"] and runs[0]["pid"] != runs[1]["pid"]
+    assert result["trial_models"][0]["status"] == "TERMINATED" and result["model_id"] is not None
 
 
 def test_a_search_no_trial_fits_in_ends_with_the_resources_it_waited_for(api: Any, agent_id: int,

@@ -43,12 +43,18 @@ class ScoreParams(BaseTrainParams):
     fail_always: bool = False
     # A trial with this x raises the error torch raises when the GPU runs out of memory.
     oom_at_x: float | None = None
+    # The first run of each trial kills its own process (a lost worker); the retry trains.
+    die_once: bool = False
 
 
 def score_of(x: float, y: Any, epoch: int, epochs: int) -> float:
     """The score a trial reaches at ``epoch`` (0-based)."""
     y_term = 0.05 * float(y) if isinstance(y, (int, float)) else (0.02 if y == "b" else 0.0)
     return round((1.0 - (x - 0.8) ** 2 + y_term) * (epoch + 1) / epochs, 6)
+
+
+def _ledger(path: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def secret_in_environment(token: str) -> list[str]:
@@ -71,6 +77,8 @@ class ScoreAction(BaseTrainAction[ScoreParams]):
         if p.ledger:
             with open(p.ledger, "a", encoding="utf-8") as ledger:
                 ledger.write(json.dumps({"trial_id": trial_id, "x": p.x, "y": p.y, "pid": os.getpid()}) + "\n")
+        if p.die_once and p.ledger and sum(r["trial_id"] == trial_id for r in _ledger(p.ledger)) == 1:
+            os._exit(1)  # the worker dies, as when the OOM killer or a lost node takes it
         if p.fail_at_x is not None and abs(p.x - p.fail_at_x) < 1e-9:
             raise ValueError(f"this trial fails on purpose at x={p.x}")
         if p.fail_always:

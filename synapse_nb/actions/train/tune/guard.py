@@ -75,7 +75,9 @@ class SearchGuard(Callback):  # type: ignore[misc]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_last_active"] = None  # a restored search starts its idle clock afresh
+        # A restored search (task.retry()) gets a fresh chance: its idle clock, the failures
+        # in a row and the stop reason start afresh (the user may have fixed the cause).
+        state.update(_last_active=None, consecutive=0, reason=None)
         return state
 
     # -- the rules -------------------------------------------------------------------------------
