@@ -101,3 +101,16 @@ class MissingDependency(SynapseNBError, ImportError):
         self.feature = feature
         self.package = package
         super().__init__(f"{feature} needs the package '{package}': pip install {package}")
+
+
+class SearchStopped(StepFailed):
+    """A search ended early because it could not succeed (its trials kept failing, or none
+    could be scheduled); ``code`` classifies why and ``remedy`` says what to do."""
+
+    def __init__(self, code: str, why: str, remedy: str, last_error: str | None = None) -> None:
+        self.code = code
+        self.why = why
+        self.remedy = remedy
+        self.last_error = last_error
+        detail = f"; last error: {last_error}" if last_error else ""
+        super().__init__("train", f"search stopped [{code}]: {why}{detail} ({remedy})")

@@ -23,7 +23,7 @@ from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.context import RuntimeContext
 from synapse_nb.actions.train.devices import task_devices
 from synapse_nb.actions.train.run import TrainRun
-from synapse_nb.errors import StepFailed, TaskStopped
+from synapse_nb.errors import InputError, SearchStopped, StepFailed, TaskStopped
 from synapse_nb.schemas.task import TaskError, TaskRecord
 from synapse_nb.state import TrainState
 
@@ -134,10 +134,25 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
 def _record_failure(api: Any, run: TrainRun, task_id: int, exc: BaseException) -> None:
     step = exc.step if isinstance(exc, StepFailed) else None
     message = exc.message if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
-    run.log(f"failed{f' in step {step}' if step else ''}: {message}", level="ERROR")
+    failure = _classified(exc)
+    run.log(f"failed{f' in step {step}' if step else ''} [{failure.code}]: {message} ({failure.remedy})",
+            level="ERROR")
     run.flush(timeout=10)
-    error = TaskError(step=step, message=message[:2000], traceback=traceback.format_exc()[-20_000:])
+    error = TaskError(step=step, message=message[:2000], traceback=traceback.format_exc()[-20_000:],
+                      code=failure.code, remedy=failure.remedy)
     api.task.set_status(task_id, "failed", error=error)
+
+
+def _classified(exc: BaseException) -> Any:
+    """The failure's code and remedy: a stopped search names its own; bad input is a
+    configuration error; anything else is classified by its type and message."""
+    from synapse_nb.actions.train.tune.failures import Failure, classify
+
+    if isinstance(exc, SearchStopped):
+        return Failure(code=exc.code, message=exc.why, remedy=exc.remedy)
+    if isinstance(exc, InputError):
+        return classify(f"InputError: {exc}", default="configuration_error")
+    return classify(exc)
 
 
 def _canonical_tune_metric(cls: type[BaseTrainAction[Any]], state: TrainState, run: TrainRun) -> TrainState:
@@ -145,10 +160,11 @@ def _canonical_tune_metric(cls: type[BaseTrainAction[Any]], state: TrainState, r
     framework's way (``metrics/mAP50-95(B)``): TrainApi maps it before submission, a payload
     sent otherwise is mapped here, before any trial."""
     assert state.tune_config is not None
-    metric = cls.canonical_metric(state.tune_config.metric)
-    if metric == state.tune_config.metric:
+    given = state.tune_config.metric
+    metric = [cls.canonical_metric(m) for m in given] if isinstance(given, list) else cls.canonical_metric(given)
+    if metric == given:
         return state
-    run.log(f"tune_config.metric {state.tune_config.metric!r} is {metric!r}")
+    run.log(f"tune_config.metric {given!r} is {metric!r}")
     return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 
 

@@ -101,17 +101,21 @@ def _tuning(state: TrainState, framework: Any) -> TrainState:
     assert state.search_space is not None and state.tune_config is not None
     framework.validate_hyperparameters({**state.hyperparameters_dict, **_search_defaults(state)})
     framework.check_search(state.hyperparameters_dict, list(state.search_space.names))
-    metric = framework.canonical_metric(state.tune_config.metric)
+    given = state.tune_config.metric
+    # A multi-objective search names several metrics: each is mapped and checked.
+    names = [framework.canonical_metric(m) for m in (given if isinstance(given, list) else [given])]
+    metric: str | list[str] = names if isinstance(given, list) else names[0]
     metrics = list(getattr(framework, "tune_metrics", None) or [])
     # Validation quality metrics may be named plainly too ("mAP50" for "val/mAP50").
     metrics += [m.split("/", 1)[1] for m in metrics if m.startswith("val/") and "loss" not in m]
-    if metrics and metric not in metrics:
+    unknown = [(n, g) for n, g in zip(names, given if isinstance(given, list) else [given]) if n not in metrics]
+    if metrics and unknown:
         aliases = framework.metric_aliases()
         hint = ("the framework's own names are accepted too: "
                 + ", ".join(f"{alias} = {ours}" for alias, ours in aliases.items())) if aliases else None
         raise InputError("tune_config.metric", f"a metric the {framework.name} framework reports: {list(metrics)}",
-                         got=state.tune_config.metric, hint=hint)
-    if metric == state.tune_config.metric:
+                         got=unknown[0][1], hint=hint)
+    if metric == given:
         return state
     return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 

@@ -80,7 +80,7 @@ class Task:
 
     @property
     def error(self) -> Any:
-        """Why the task failed: step, message, traceback (None unless failed)."""
+        """Why the task failed: step, message, traceback, the failure code and its remedy (None unless failed)."""
         return self.refresh().error
 
     @property
@@ -258,21 +258,24 @@ class Task:
     def trials(self) -> pd.DataFrame:
         """The latest trials table: one row per trial (status, hyperparameters, metrics).
 
-        ``df.attrs`` holds ``hyperparameters``, ``metrics`` and ``best_trial``.
+        ``df.attrs`` holds ``hyperparameters``, ``metrics``, ``best_trial`` and ``best_rule``
+        (which rule chose the best trial, at what budget). A failed trial's row has its
+        ``failure`` code and the ``error`` with its remedy; a multi-objective search marks the
+        Pareto-optimal trials in ``pareto``.
         """
         import pandas as pd
 
         table = self.api.task.trials(self.id)
         if table is None:
             frame = pd.DataFrame(columns=["trial_id", "status"])
-            frame.attrs.update(hyperparameters=[], metrics=[], best_trial="")
+            frame.attrs.update(hyperparameters=[], metrics=[], best_trial="", best_rule="")
             return frame
         rows = [{"trial_id": trial_id, **values} for trial_id, values in table.trials.items()]
         columns = ["trial_id", *table.base, *table.hyperparameters, *table.metrics]
         extra = sorted({k for row in rows for k in row} - set(columns))
         frame = pd.DataFrame(rows, columns=columns + extra)
         frame.attrs.update(hyperparameters=list(table.hyperparameters), metrics=list(table.metrics),
-                           best_trial=table.best_trial)
+                           best_trial=table.best_trial, best_rule=table.best_rule)
         return frame
 
     def dashboard(self) -> Any:

@@ -56,6 +56,9 @@ class TaskError(_Strict):
     step: str | None = None
     message: str
     traceback: str | None = None
+    # The failure's user-facing code (out_of_memory, data_error, ...) and what to do about it.
+    code: str | None = None
+    remedy: str | None = None
 
 
 class ProgressState(_Strict):
@@ -148,7 +151,8 @@ class TrialTable(_Strict):
 
     ``trials`` maps trial id -> {column: value}; ``base`` names the fixed columns (at least
     ``status``), ``hyperparameters`` the searched ones, ``metrics`` at most 4 metric
-    columns; ``best_trial`` is empty while tuning and set when the search ends.
+    columns; ``best_trial`` is empty while tuning and set when the search ends, with
+    ``best_rule`` saying which rule chose it and at what budget.
     """
 
     trials: dict[str, dict[str, Any]]
@@ -156,5 +160,6 @@ class TrialTable(_Strict):
     hyperparameters: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list, max_length=4)
     best_trial: str = ""
+    best_rule: str = ""
     time: datetime | None = None
     seq: int | None = None

@@ -95,6 +95,9 @@ def build_search_alg(config: TuneConfig, space: SearchSpace, *,
     kwargs: dict[str, Any] = dict(config.search_alg.options)
     if config.search_alg.points_to_evaluate:
         kwargs["points_to_evaluate"] = [dict(point) for point in config.search_alg.points_to_evaluate]
+    if config.multi_objective:
+        # Ray's TuneConfig takes one metric; a multi-objective searcher takes the lists itself.
+        kwargs.update(metric=config.metrics, mode=config.modes)
     return _construct(cls, kwargs, "tune_config.search_alg.options", name)
 
 
@@ -133,8 +136,8 @@ def to_ray_tune_config(config: TuneConfig, space: SearchSpace, default_max_t: in
                        registry: TuningRegistry = DEFAULT_REGISTRY) -> ray.tune.TuneConfig:
     """The ``ray.tune.TuneConfig`` for a Tuner whose ``param_space`` is ``space.to_ray()``.
 
-    Metric and mode are set here and only here; ``max_concurrent_trials`` applies to the
-    whole run.
+    Metric and mode are set here and only here (for several metrics, on the search
+    algorithm, which alone takes lists); ``max_concurrent_trials`` applies to the whole run.
 
     Example:
         >>> space = SearchSpace.model_validate([{"name": "b", "type": "grid_search", "options": [8, 16]}])
@@ -144,9 +147,10 @@ def to_ray_tune_config(config: TuneConfig, space: SearchSpace, default_max_t: in
     """
     from ray import tune
 
+    single = not config.multi_objective
     return tune.TuneConfig(
-        metric=config.metric,
-        mode=config.mode,
+        metric=config.metric if single else None,
+        mode=config.mode if single else None,
         num_samples=config.num_samples,
         max_concurrent_trials=config.max_concurrent_trials,
         search_alg=build_search_alg(config, space, registry=registry),

@@ -23,6 +23,10 @@ from synapse_nb.search_space._space import SearchSpace
 from synapse_nb.tuning_registry import canonical_name, check_options
 
 BASIC_VARIANT = "basicvariantgenerator"
+# Search algorithms that optimise several metrics at once (Ray passes them lists).
+MULTI_OBJECTIVE_SEARCHERS = ("optunasearch",)
+# Schedulers that stop trials before their last epoch (best.py keeps the same list).
+EARLY_STOPPING = ("asha", "hyperband", "medianstopping")
 # Parameter types each model-based search algorithm can search (Ray's converters agree).
 # Where Ray would drop a quantization (and so break "values are multiples of q"), the type is
 # refused rather than searched differently from what was asked.
@@ -119,6 +123,18 @@ class TuneConfig(BaseModel):
     algorithm or scheduler, which Ray refuses). ``max_concurrent_trials`` limits the trials
     running at once for the whole run.
 
+    A multi-objective search gives ``metric`` and ``mode`` as lists of the same length (e.g.
+    ``["val/mAP50-95", "model_size_mb"]`` with ``["max", "min"]``); it needs a search algorithm
+    that optimises several objectives (``optunasearch``) and no scheduler that stops trials
+    early (they rank one metric). The search finds the Pareto front; the task's model is the
+    front's best trial by the first metric.
+
+    ``best_scope`` says how trials are compared (see
+    :mod:`synapse_nb.actions.train.tune.best`): ``"max_budget"`` by default under ASHA,
+    HyperBand and median stopping, whose trials end at different epochs; ``"last"`` otherwise.
+    ``max_failed_trials`` and ``max_consecutive_failures`` end a search whose trials keep
+    failing; ``idle_timeout`` (seconds) ends one where no trial can be scheduled.
+
     Example:
         >>> TuneConfig(mode="min", metric="val/box_loss", num_samples=8,
         ...            search_alg={"name": "optunasearch"}).search_alg.options
@@ -127,17 +143,100 @@ class TuneConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["max", "min"]
-    metric: str = Field(min_length=1, pattern=r"\S")
+    mode: Literal["max", "min"] | list[Literal["max", "min"]]
+    metric: str | list[str]
     num_samples: int = Field(default=1, ge=1)
     max_concurrent_trials: int | None = Field(default=None, ge=1)
     search_alg: SearchAlgConfig | None = None
     scheduler: SchedulerConfig | None = None
+    best_scope: Literal["last", "all", "max_budget"] | None = None
+    max_failed_trials: int | None = Field(default=None, ge=1)
+    max_consecutive_failures: int | None = Field(default=3, ge=1)
+    idle_timeout: float = Field(default=600.0, gt=0)
 
     @field_validator("mode", mode="before")
     @classmethod
     def _lower_mode(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [v.strip().lower() if isinstance(v, str) else v for v in value]
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metric", mode="after")
+    @classmethod
+    def _metric_names(cls, value: str | list[str]) -> str | list[str]:
+        names = [value] if isinstance(value, str) else list(value)
+        if not names or any(not name.strip() for name in names):
+            raise InputError("tune_config.metric", "a metric name (or a list of names for several objectives)",
+                             got=value)
+        if len(set(names)) != len(names):
+            raise InputError("tune_config.metric", "distinct metric names", got=value)
+        return value
+
+    @model_validator(mode="after")
+    def _objectives_fit(self) -> TuneConfig:
+        metric_list, mode_list = isinstance(self.metric, list), isinstance(self.mode, list)
+        if metric_list != mode_list or (metric_list and len(self.metric) != len(self.mode)):
+            raise InputError("tune_config.mode", "one mode per metric: both single values, or two lists of the "
+                             "same length", got={"metric": self.metric, "mode": self.mode})
+        if not metric_list:
+            return self
+        if len(self.metric) == 1:
+            return self.model_copy(update={"metric": self.metric[0], "mode": self.mode[0]})
+        algorithm = self.search_alg.name if self.search_alg else BASIC_VARIANT
+        if algorithm not in MULTI_OBJECTIVE_SEARCHERS:
+            raise InputError("tune_config.search_alg", f"one of {list(MULTI_OBJECTIVE_SEARCHERS)} for a search "
+                             "with several metrics", got=algorithm,
+                             hint="only these search algorithms optimise several objectives at once")
+        if self.scheduler is not None and self.scheduler.name != "fifo":
+            raise InputError("tune_config.scheduler", "none (or fifo) for a search with several metrics",
+                             got=self.scheduler.name, hint="early-stopping schedulers rank trials by one metric")
+        if self.best_scope not in (None, "last"):
+            raise InputError("tune_config.best_scope", "'last' for a search with several metrics",
+                             got=self.best_scope)
+        return self
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the search optimises several metrics (a Pareto front).
+
+        Example:
+            >>> TuneConfig(metric=["mAP50", "size"], mode=["max", "min"],
+            ...            search_alg="optunasearch").multi_objective
+            True
+        """
+        return isinstance(self.metric, list)
+
+    @property
+    def metrics(self) -> list[str]:
+        """Every metric of the search, the first one ranks trials in tables."""
+        return list(self.metric) if isinstance(self.metric, list) else [self.metric]
+
+    @property
+    def modes(self) -> list[str]:
+        """One mode per metric of :attr:`metrics`."""
+        return list(self.mode) if isinstance(self.mode, list) else [self.mode]
+
+    @property
+    def primary_metric(self) -> str:
+        """The metric that ranks trials (the only one, or the first of several)."""
+        return self.metrics[0]
+
+    @property
+    def primary_mode(self) -> str:
+        """The mode of :attr:`primary_metric`."""
+        return self.modes[0]
+
+    @property
+    def resolved_best_scope(self) -> str:
+        """``best_scope``, else the default for the scheduler (max_budget when it stops trials early).
+
+        Example:
+            >>> TuneConfig(mode="max", metric="m", scheduler="asha").resolved_best_scope
+            'max_budget'
+        """
+        if self.best_scope is not None:
+            return self.best_scope
+        return "max_budget" if self.scheduler is not None and self.scheduler.name in EARLY_STOPPING else "last"
 
     @model_validator(mode="after")
     def _points_fit(self) -> TuneConfig:

@@ -15,10 +15,11 @@ from synapse_nb.actions.train.context import RuntimeContext
 from synapse_nb.actions.train.run import TrainRun
 from synapse_nb.actions.train.tune.driver import extension_config, max_epochs
 from synapse_nb.actions.train.tune.reporter import TrialReporter
-from synapse_nb.actions.train.tune.results import better_of, final_table, trial_id_of
+from synapse_nb.actions.train.tune.best import choose_best
+from synapse_nb.actions.train.tune.results import final_table, trial_id_of
 from synapse_nb.actions.train.tune.table import MAX_METRIC_COLUMNS, metric_columns, trial_dirname
 from synapse_nb.actions.train.tune.trial import normalise_result
-from synapse_nb.errors import BackendError, InputError, MissingDependency, StepFailed
+from synapse_nb.errors import BackendError, InputError, MissingDependency, SearchStopped, StepFailed
 from synapse_nb.search_space import SearchSpace, TuneConfig
 from tune_plugins import ScoreAction
 
@@ -58,12 +59,16 @@ def _trial(trial_id: str, score: float | None, status: str = "TERMINATED") -> di
             "status": status, "iterations": 2, "error": None if status == "TERMINATED" else "ValueError: boom"}
 
 
-def test_an_extension_keeps_rays_best_unless_an_earlier_trial_did_strictly_better() -> None:
-    new_best = _trial("new", 0.5)
-    assert better_of(new_best, [_trial("old", 0.5)], "score", "max")["trial_id"] == "new"
-    assert better_of(new_best, [_trial("old", 0.6)], "score", "max")["trial_id"] == "old"
-    assert better_of(new_best, [_trial("old", 0.4)], "score", "min")["trial_id"] == "old"
-    assert better_of(None, [_trial("old", None, "ERROR")], "score", "max") is None
+def test_an_extension_keeps_its_own_best_unless_an_earlier_trial_did_strictly_better() -> None:
+    def best(old: float | None, new: float | None, mode: str = "max") -> Any:
+        trials = [_trial("old", old, "TERMINATED" if old is not None else "ERROR"), _trial("new", new)]
+        choice = choose_best(trials, "score", mode, "last")
+        return choice.trial_id if choice else None
+
+    assert best(0.5, 0.5) == "new"
+    assert best(0.6, 0.5) == "old"
+    assert best(0.4, 0.5, "min") == "old"
+    assert best(None, None) is None
 
 
 def test_the_final_table_keeps_status_iterations_errors_and_metric_columns() -> None:
@@ -71,6 +76,7 @@ def test_the_final_table_keeps_status_iterations_errors_and_metric_columns() -> 
     assert table["base"] == ["status", "iterations"] and table["metrics"] == ["score"]
     assert table["trials"]["a"] == {"status": "TERMINATED", "x": 1, "score": 0.5, "iterations": 2}
     assert table["trials"]["b"]["error"] == "ValueError: boom" and table["trials"]["b"]["score"] is None
+    assert table["trials"]["b"]["failure"] is None  # _trial() gives no code: the row keeps what it is given
 
 
 def test_an_extension_tells_a_capable_searcher_the_earlier_results_instead_of_rerunning_them() -> None:
@@ -114,6 +120,7 @@ def test_the_reporter_refuses_a_result_without_the_tune_metric_before_ray_sees_i
     InputError("tune_config.metric", "the metric 'score'", got="metrics reported: ['quality']", hint="h"),
     BackendError(503, "busy", "POST", "/tasks/1/files"), StepFailed("train", "boom"),
     MissingDependency("optunasearch", "optuna"),
+    SearchStopped("plugin_error", "3 trials in a row failed", "see the traceback", last_error="ValueError: x"),
 ])
 def test_errors_keep_their_message_and_fields_across_processes(error: Exception) -> None:
     # Ray pickles a trial's error to hand it to the search's driver.

@@ -37,12 +37,24 @@ class ScoreParams(BaseTrainParams):
     omit_metric: bool = False
     # Every trial reports this score, whatever x is (two trials tie).
     constant_score: float | None = None
+    # str(x) -> the score of each epoch (a curve that falls, to fool a last-value comparison).
+    curve: dict[str, list[float]] | None = None
+    # Every trial raises (a plugin that cannot work).
+    fail_always: bool = False
+    # A trial with this x raises the error torch raises when the GPU runs out of memory.
+    oom_at_x: float | None = None
+    # The first run of each trial kills its own process (a lost worker); the retry trains.
+    die_once: bool = False
 
 
 def score_of(x: float, y: Any, epoch: int, epochs: int) -> float:
     """The score a trial reaches at ``epoch`` (0-based)."""
     y_term = 0.05 * float(y) if isinstance(y, (int, float)) else (0.02 if y == "b" else 0.0)
     return round((1.0 - (x - 0.8) ** 2 + y_term) * (epoch + 1) / epochs, 6)
+
+
+def _ledger(path: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def secret_in_environment(token: str) -> list[str]:
@@ -65,8 +77,14 @@ class ScoreAction(BaseTrainAction[ScoreParams]):
         if p.ledger:
             with open(p.ledger, "a", encoding="utf-8") as ledger:
                 ledger.write(json.dumps({"trial_id": trial_id, "x": p.x, "y": p.y, "pid": os.getpid()}) + "\n")
+        if p.die_once and p.ledger and sum(r["trial_id"] == trial_id for r in _ledger(p.ledger)) == 1:
+            os._exit(1)  # the worker dies, as when the OOM killer or a lost node takes it
         if p.fail_at_x is not None and abs(p.x - p.fail_at_x) < 1e-9:
             raise ValueError(f"this trial fails on purpose at x={p.x}")
+        if p.fail_always:
+            raise ValueError("this plugin fails for every trial")
+        if p.oom_at_x is not None and abs(p.x - p.oom_at_x) < 1e-9:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 1.00 GiB free)")
         reporter = self.runtime.tune_reporter
         name = "quality" if p.omit_metric else "score"
         weights = self.context.work_dir / "weights.json"
@@ -74,7 +92,10 @@ class ScoreAction(BaseTrainAction[ScoreParams]):
         score = 0.0
         for epoch in range(p.epochs):
             time.sleep(p.epoch_seconds)
-            score = p.constant_score if p.constant_score is not None else score_of(p.x, p.y, epoch, p.epochs)
+            if p.curve is not None:
+                score = p.curve[str(p.x)][epoch]
+            else:
+                score = p.constant_score if p.constant_score is not None else score_of(p.x, p.y, epoch, p.epochs)
             weights.write_text(json.dumps({"x": p.x, "y": p.y, "pid": os.getpid(), "trial_id": trial_id,
                                            "epoch": epoch}))
             run.log_metric("val", name, score, epoch=epoch)
@@ -83,5 +104,7 @@ class ScoreAction(BaseTrainAction[ScoreParams]):
                 # Keep this epoch's weights on the backend first: a scheduler may stop the
                 # trial at the report. The last epoch is reported after the model upload.
                 reporter.keep_weights(weights)
-                reporter.report({name: score, "train/loss": 1.0 - score}, epoch=epoch, last=epoch == p.epochs - 1)
-        return {"weights_path": str(weights), name: score}
+                # "cost" grows with x: with score, a second objective that conflicts with it.
+                reporter.report({name: score, "train/loss": 1.0 - score, "cost": p.x}, epoch=epoch,
+                                last=epoch == p.epochs - 1)
+        return {"weights_path": str(weights), name: score, "cost": p.x}

@@ -19,6 +19,7 @@ DOCUMENTED = [
     "apply_theme",
     "css",
     "empty_figure",
+    "pareto_front",
     "experiments_frame",
     "experiments_table",
     "latest_values",

@@ -148,13 +148,13 @@ class TrainRun:
 
     def log_trials(self, data: dict[str, Any] | None = None, *, trials: dict[str, dict[str, Any]] | None = None,
                    base: list[str] | None = None, hyperparameters: list[str] | None = None,
-                   metrics: list[str] | None = None, best_trial: str = "") -> None:
+                   metrics: list[str] | None = None, best_trial: str = "", best_rule: str = "") -> None:
         """Record a trials-table snapshot (newest wins: snapshots are coalesced)."""
         if data is not None:
             table = TrialTable.model_validate(data)
         else:
             table = TrialTable(trials=trials or {}, base=base or ["status"], hyperparameters=hyperparameters or [],
-                               metrics=(metrics or [])[:4], best_trial=best_trial or "")
+                               metrics=(metrics or [])[:4], best_trial=best_trial or "", best_rule=best_rule or "")
         with self._lock:
             self._trials = table
         self._kick()

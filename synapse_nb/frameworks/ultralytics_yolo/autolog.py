@@ -10,7 +10,9 @@
   segmentation and pose: nothing assumes a count), and ``train/lr/pg0``... per parameter group;
 * ``val/<loss>`` for every validation loss;
 * ``val/<metric>`` for every metric in ``trainer.metrics`` with readable names:
-  ``precision``, ``recall``, ``mAP50``, ``mAP50-95`` for boxes and ``mask_mAP50``... for masks.
+  ``precision``, ``recall``, ``mAP50``, ``mAP50-95`` for boxes and ``mask_mAP50``... for masks;
+* ``val_per_class/AP50/<class>`` and ``val_per_class/AP50-95/<class>`` (``mask_AP50``... for
+  masks) for every class of the val split, from the validator's own per-class results.
 
 Epochs count from 0 like ``trainer.epoch``. ultralytics fires ``on_fit_epoch_end`` once more
 after the final validation of ``best.pt`` (with ``trainer.epoch`` one past the last epoch and no
@@ -150,6 +152,34 @@ def epoch_metrics(train_losses: Mapping[str, Any], metrics: Mapping[str, Any], l
     return merged
 
 
+PER_CLASS = "val_per_class"
+
+
+def per_class_metrics(metrics: Any) -> dict[str, float]:
+    """AP50 and AP50-95 of every class the validator measured (``validator.metrics``: a
+    DetMetrics or SegmentMetrics), as ``{"val_per_class/AP50/<class>": value}``.
+
+    A class without instances in the val split has no AP (ultralytics leaves it out of
+    ``ap_class_index``), so it has no value here either.
+
+    Example:
+        >>> from ultralytics.utils.metrics import DetMetrics
+        >>> per_class_metrics(DetMetrics())  # nothing validated yet
+        {}
+    """
+    names = getattr(metrics, "names", None) or {}
+    values: dict[str, float] = {}
+    for prefix, part in (("", getattr(metrics, "box", None)), ("mask_", getattr(metrics, "seg", None))):
+        if part is None or not len(getattr(part, "all_ap", [])):
+            continue
+        ap50, ap = part.ap50, part.ap
+        for position, class_index in enumerate(part.ap_class_index):
+            name = str(names.get(int(class_index), int(class_index))) if isinstance(names, dict) else str(class_index)
+            values[f"{PER_CLASS}/{prefix}AP50/{name}"] = float(ap50[position])
+            values[f"{PER_CLASS}/{prefix}AP50-95/{name}"] = float(ap[position])
+    return values
+
+
 def finite_only(values: Mapping[str, float]) -> tuple[dict[str, float], list[str]]:
     """Split values into the finite ones and the names of the non-finite ones.
 
@@ -181,6 +211,9 @@ class _EpochDispatcher:
         fitness = getattr(trainer, "fitness", None)
         if isinstance(fitness, (int, float)):
             values["val/fitness"] = float(fitness)  # ultralytics keeps it apart from trainer.metrics
+        validator = getattr(trainer, "validator", None)
+        if validator is not None and trainer.metrics:
+            values.update(per_class_metrics(getattr(validator, "metrics", None)))
         kept, dropped = finite_only(values)
         if dropped:
             logger.warning("epoch %d: not logging non-finite values of %s", epoch, ", ".join(dropped))

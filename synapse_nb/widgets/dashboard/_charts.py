@@ -1,7 +1,8 @@
 """Live metric charts: Plotly FigureWidgets updated in place as new points arrive.
 
 Three charts split the logged keys the way people read them: losses; mAP, precision and
-recall; everything else (learning rates, ...). A trace is added only for a new series;
+recall; everything else (learning rates, ...); a fourth shows the per-class AP curves
+(category ``val_per_class``) once a run logs them. A trace is added only for a new series;
 an existing one gets its new x/y in one ``batch_update``; the figure is never rebuilt.
 
 Example:
@@ -21,7 +22,10 @@ from synapse_nb.widgets.dashboard._store import MetricStore
 from synapse_nb.widgets.figures.metrics import is_loss, is_quality
 from synapse_nb.widgets.figures.theme import HEIGHT
 
-CHARTS = {"losses": "Losses", "quality": "mAP, precision, recall", "other": "Other metrics"}
+CHARTS = {"losses": "Losses", "quality": "mAP, precision, recall", "other": "Other metrics",
+          "per_class": "Per-class AP (val)"}
+# The category of per-class metrics (the YOLO autolog's val_per_class/AP50/<class>).
+PER_CLASS = "val_per_class"
 # Benchmark numbers are single values of the finished model: the report shows them.
 NOT_CURVES = frozenset({"benchmark"})
 # Past this many points markers clutter a line (the figure builders use the same rule).
@@ -114,7 +118,6 @@ class MetricCharts:
         self.charts = {name: LiveChart(name, self._accepts(name)) for name in CHARTS}
         self._store: MetricStore | None = None
         self.widget = w.GridBox([], layout=w.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", width="100%"))
-        self._other_shown = False
         self._hide_other()
 
     def _accepts(self, chart: str) -> Callable[[str], bool]:
@@ -123,22 +126,35 @@ class MetricCharts:
             if store is None:
                 return False
             category, key, trial = store.info(name)
-            return category not in NOT_CURVES and trial == self.trial_id and chart_of(key) == chart
+            if category in NOT_CURVES or trial != self.trial_id:
+                return False
+            if category == PER_CLASS:
+                return chart == "per_class"
+            return chart != "per_class" and chart_of(key) == chart
 
         return accepts
 
     def _hide_other(self) -> None:
-        # The third chart appears only once a run logs something that is neither a loss nor a score.
-        self.widget.children = [self.charts["losses"].figure, self.charts["quality"].figure]
+        # The third chart appears only once a run logs something that is neither a loss nor a
+        # score, the fourth once it logs per-class AP.
+        self.widget.children = [self.charts[name].figure for name in self._shown_charts()]
+
+    def _shown_charts(self) -> list[str]:
+        shown = ["losses", "quality"]
+        if self.charts["other"].series:
+            shown.append("other")
+        if self.charts["per_class"].series:
+            shown.append("per_class")
+        return shown
 
     def sync(self, store: MetricStore, changed: Iterable[str]) -> bool:
         """Update every chart from ``store``; True when any changed."""
         self._store = store
         changed = list(changed)
         touched = [chart.sync(store, changed) for chart in self.charts.values()]
-        if self.charts["other"].series and not self._other_shown:
-            self._other_shown = True
-            self.widget.children = [c.figure for c in self.charts.values()]
+        shown = [self.charts[name].figure for name in self._shown_charts()]
+        if list(self.widget.children) != shown:
+            self.widget.children = shown
         return any(touched)
 
     def show_trial(self, store: MetricStore, trial_id: str | None) -> None:
@@ -149,9 +165,6 @@ class MetricCharts:
         for chart in self.charts.values():
             chart.reset()
         self.sync(store, [])
-        if not self.charts["other"].series and self._other_shown:
-            self._other_shown = False
-            self._hide_other()
 
     def figure(self, name: str) -> go.FigureWidget:
         """One of the figures: 'losses', 'quality' or 'other'."""

@@ -42,15 +42,35 @@ def trials_frame(table: TrialTable | None) -> pd.DataFrame:
     """
     if table is None:
         frame = pd.DataFrame(columns=["trial_id", "status"])
-        frame.attrs.update(hyperparameters=[], metrics=[], best_trial="")
+        frame.attrs.update(hyperparameters=[], metrics=[], best_trial="", best_rule="")
         return frame
     rows = [{"trial_id": trial_id, **values} for trial_id, values in table.trials.items()]
     columns = ["trial_id", *table.base, *table.hyperparameters, *table.metrics]
     extra = sorted({k for row in rows for k in row} - set(columns))
     frame = pd.DataFrame(rows, columns=list(dict.fromkeys(columns + extra)))
     frame.attrs.update(hyperparameters=list(table.hyperparameters), metrics=list(table.metrics),
-                       best_trial=table.best_trial)
+                       best_trial=table.best_trial, best_rule=table.best_rule)
     return frame
+
+
+def clear_placeholder(figure: go.BaseFigure, keep: bool = False) -> None:
+    """Take the "no data yet" message off a figure that now has data.
+
+    The message is hidden before it is removed: removing annotations alone
+    (``annotations=[]``) has left the old message drawn over a table that had rows in a
+    live front end, so each is first made invisible, which every front end applies.
+
+    Example:
+        >>> fig = go.Figure(theme.empty_figure("no trials yet"))
+        >>> clear_placeholder(fig)
+        >>> fig.layout.annotations
+        ()
+    """
+    if keep:
+        return
+    for annotation in figure.layout.annotations:
+        annotation.visible = False
+    figure.layout.annotations = ()
 
 
 def metric_series_key(store: MetricStore, metric: str) -> tuple[str, str] | None:
@@ -72,9 +92,12 @@ def metric_series_key(store: MetricStore, metric: str) -> tuple[str, str] | None
 class TrialsPanel:
     """Controls and figures of a tuning run; ``on_pick(trial_id)`` is called when another trial is picked."""
 
-    def __init__(self, metric: str, mode: str, on_pick: Callable[[str | None], None]) -> None:
+    def __init__(self, metric: str, mode: str, on_pick: Callable[[str | None], None],
+                 objectives: list[tuple[str, str]] | None = None) -> None:
         self.metric = metric
         self.mode = mode
+        # (metric, mode) of every objective: two or more draw the Pareto front.
+        self.objectives = list(objectives or [(metric, mode)])
         self._on_pick = on_pick
         self._frame = trials_frame(None)
         self._shown: list[str] = []
@@ -96,13 +119,17 @@ class TrialsPanel:
         self.parcoords = go.FigureWidget(theme.empty_figure(f"no trial has reported {metric} yet", title="Hyperparameters"))
         self.curves = go.FigureWidget(theme.empty_figure(f"no values yet for {metric}", title=f"{metric} per trial",
                                                          height=theme.HEIGHT))
+        self.pareto: go.FigureWidget | None = None
+        if len(self.objectives) > 1:
+            names = [m for m, _ in self.objectives]
+            self.pareto = go.FigureWidget(figures.pareto_front(self._frame, names, [o for _, o in self.objectives]))
         for control in (self.sort_by, self.order, self.status, self.show):
             control.observe(lambda _c: self.render_table(), names="value")
         self.trial.observe(self._trial_changed, names="value")
         controls = w.HBox([self.sort_by, self.order, self.status, self.show], layout=w.Layout(flex_flow="row wrap"))
         self.widget = w.VBox([
             controls, self.table,
-            w.GridBox([self.parcoords, self.curves],
+            w.GridBox([self.parcoords, self.curves, *([self.pareto] if self.pareto is not None else [])],
                       layout=w.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", width="100%")),
             self.trial,
         ])
@@ -130,6 +157,19 @@ class TrialsPanel:
             self.sort_by.value = current if current in columns else None
         self.render_table()
         self._render_parcoords()
+        self._render_pareto()
+
+    def _render_pareto(self) -> None:
+        if self.pareto is None:
+            return
+        built = figures.pareto_front(self._frame, [m for m, _ in self.objectives], [o for _, o in self.objectives],
+                                     best_trial=self.best_trial)
+        with self.pareto.batch_update():
+            # Rebuilt whole: a front has few points, and its traces change with every trial.
+            self.pareto.data = ()
+            self.pareto.add_traces(built.data)
+            self.pareto.layout = built.layout
+        clear_placeholder(self.pareto, keep=bool(built.layout.annotations))
 
     def _metrics(self) -> list[str]:
         metrics = list(self._frame.attrs.get("metrics") or [])
@@ -157,7 +197,8 @@ class TrialsPanel:
             built = theme.table_figure(data.header, data.columns, header_fill=data.header_fill, fill=data.fill,
                                        align=data.align, column_width=data.column_width, font_color=data.font_color)
             self.table.add_traces(built.data)
-            self.table.update_layout(margin=built.layout.margin, annotations=[])
+            self.table.update_layout(margin=built.layout.margin)
+            clear_placeholder(self.table)
         with self.table.batch_update():
             trace = self.table.data[0]
             trace.header.values = unwrapped(data.header)
@@ -183,7 +224,8 @@ class TrialsPanel:
             return
         if not self.parcoords.data:
             self.parcoords.add_traces(built.data)
-            self.parcoords.update_layout(margin=built.layout.margin, height=built.layout.height, annotations=[])
+            self.parcoords.update_layout(margin=built.layout.margin, height=built.layout.height)
+            clear_placeholder(self.parcoords)
             self.parcoords.update_xaxes(visible=False)
             self.parcoords.update_yaxes(visible=False)
         with self.parcoords.batch_update():
@@ -264,7 +306,8 @@ class TrialsPanel:
             for offset, trial_id in enumerate(new):
                 self._curves[trial_id] = len(self.curves.data) - len(new) + offset
             if first:
-                self.curves.update_layout(annotations=[], title_text=f"{category}/{key} per trial", hovermode="closest")
+                clear_placeholder(self.curves)
+                self.curves.update_layout(title_text=f"{category}/{key} per trial", hovermode="closest")
                 self.curves.update_xaxes(visible=True, title_text=store.axis(names[new[0]]))
                 self.curves.update_yaxes(visible=True, title_text=key)
         changed = set(changed)

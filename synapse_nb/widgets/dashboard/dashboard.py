@@ -101,7 +101,8 @@ class TaskDashboard:
             assert self.state is not None and self.state.tune_config is not None
             config = self.state.tune_config
             self.trial_charts = MetricCharts(trial_id=None)
-            self.trials = TrialsPanel(config.metric, config.mode, on_pick=self._trial_picked)
+            self.trials = TrialsPanel(config.primary_metric, config.primary_mode, on_pick=self._trial_picked,
+                                      objectives=list(zip(config.metrics, config.modes)))
             sections = [w.HTML('<div class="snb-title">Trials</div>'), self.trials.widget,
                         self.trial_charts.widget]
         self.log_html = w.HTML()

@@ -27,7 +27,7 @@ from synapse_nb.widgets.figures.experiments import experiments_frame, experiment
 from synapse_nb.widgets.figures.metrics import latest_values, metric_curves, metric_series, training_overview
 from synapse_nb.widgets.figures.split import split_class_chart
 from synapse_nb.widgets.figures.theme import STATUS_COLORS, apply_theme, css, empty_figure, palette
-from synapse_nb.widgets.figures.trial_charts import parallel_coordinates, trial_curves
+from synapse_nb.widgets.figures.trial_charts import parallel_coordinates, pareto_front, trial_curves
 from synapse_nb.widgets.figures.trials import (
     TrialsTableData,
     trial_status_counts,
@@ -53,6 +53,7 @@ __all__ = [
     "metrics_summary",
     "palette",
     "parallel_coordinates",
+    "pareto_front",
     "per_class_ap",
     "pr_curve",
     "speed_table",

@@ -177,3 +177,67 @@ def trial_curves(
     fig.update_yaxes(title_text=key)
     fig.update_layout(hovermode="closest")
     return theme.apply_theme(fig, height=theme.HEIGHT, title=title)
+
+
+def pareto_front(
+    df: pd.DataFrame,
+    metrics: Iterable[str],
+    modes: Iterable[str],
+    best_trial: str | None = None,
+) -> go.Figure:
+    """The trials of a two-objective search, the first metric across, the second up, with the
+    Pareto front (the trials no other trial beats on both) drawn as a line and its trials
+    marked; the best trial is starred.
+
+    Which trials are on the front comes from the table's ``pareto`` column when the search
+    wrote one (the search's own word), else from the values shown.
+
+    Example:
+        >>> df = pd.DataFrame({"trial_id": ["a", "b", "c"], "status": ["TERMINATED"] * 3,
+        ...                    "mAP50": [0.5, 0.4, 0.3], "ms": [10.0, 5.0, 8.0]})
+        >>> fig = pareto_front(df, ["mAP50", "ms"], ["max", "min"], best_trial="a")
+        >>> [t.name for t in fig.data], list(fig.data[1].customdata)
+        (['other trials', 'Pareto front', '★ best'], ['b', 'a'])
+    """
+    from synapse_nb.actions.train.tune.best import pareto_front as front_of
+
+    names = _names(list(metrics), "metrics") or []
+    directions = list(modes)
+    if len(names) < 2 or len(directions) != len(names):
+        raise InputError("metrics", "two or more metrics, with one mode each", got={"metrics": names, "modes": directions})
+    for mode in directions:
+        _check_mode(mode)
+    if not isinstance(df, pd.DataFrame) or df.empty or not all(m in df.columns for m in names[:2]):
+        return theme.empty_figure(f"no trial has reported {names[0]} and {names[1]} yet", title="Pareto front")
+    x_name, y_name = names[:2]
+    rows = df.assign(_x=_metric_values(df, x_name), _y=_metric_values(df, y_name)).dropna(subset=["_x", "_y"])
+    if rows.empty:
+        return theme.empty_figure(f"no trial has reported {x_name} and {y_name} yet", title="Pareto front")
+    ids = rows["trial_id"].map(str)
+    if "pareto" in rows.columns and rows["pareto"].notna().any():
+        on_front = rows["pareto"].fillna(False).astype(bool).to_numpy()
+    else:
+        records = [{"trial_id": t, "metrics": {x_name: x, y_name: y}} for t, x, y in zip(ids, rows["_x"], rows["_y"])]
+        front = set(front_of(records, [x_name, y_name], directions[:2]))
+        on_front = ids.isin(front).to_numpy()
+    colors = theme.palette()
+    fig = go.Figure()
+    others = rows[~on_front]
+    fig.add_scatter(x=others["_x"], y=others["_y"], mode="markers", name="other trials",
+                    customdata=others["trial_id"].map(str), marker={"color": theme.MUTED_COLOR, "size": 8},
+                    hovertemplate="%{customdata}<br>" + f"{x_name} %{{x}}<br>{y_name} %{{y}}<extra></extra>")
+    front_rows = rows[on_front].sort_values("_x")
+    fig.add_scatter(x=front_rows["_x"], y=front_rows["_y"], mode="lines+markers", name="Pareto front",
+                    customdata=front_rows["trial_id"].map(str), line={"color": colors[0], "shape": "hv" if
+                    directions[0] != directions[1] else "linear"}, marker={"color": colors[0], "size": 10},
+                    hovertemplate="%{customdata}<br>" + f"{x_name} %{{x}}<br>{y_name} %{{y}}<extra></extra>")
+    if best_trial is not None and best_trial in set(ids):
+        best = rows[ids == best_trial]
+        fig.add_scatter(x=best["_x"], y=best["_y"], mode="markers", name=f"{theme.BEST_MARK} best",
+                        customdata=[best_trial], marker={"symbol": "star", "size": 18, "color": colors[1]},
+                        hovertemplate=f"{best_trial} (best)<extra></extra>")
+    arrows = {"max": "higher is better", "min": "lower is better"}
+    fig.update_xaxes(title_text=f"{x_name} ({arrows[directions[0]]})")
+    fig.update_yaxes(title_text=f"{y_name} ({arrows[directions[1]]})")
+    title = f"Pareto front · {int(on_front.sum())} of {len(rows)} trials"
+    return theme.apply_theme(fig, height=theme.HEIGHT, title=title)

@@ -137,7 +137,7 @@ class HyperparametersStep(StepCard):
         text = f"{head}: {shown}" + (" …" if len(values) > 6 else "")
         if self.tune.value:
             space, config = self.tuning.build(self.ctx.framework(), values)
-            text += (f"; tuning {', '.join(space.names)} for {config.metric} ({config.mode}), "
+            text += (f"; tuning {', '.join(space.names)} for {', '.join(f'{m} ({o})' for m, o in zip(config.metrics, config.modes))}, "
                      f"{plural(config.total_trials(space), 'trial')}")
         return text
 

@@ -112,6 +112,10 @@ class TuningEditor:
         self.space_table = w.HTML()
         # Points to evaluate have no editor: a restored state keeps its own.
         self._points: list[dict[str, Any]] | None = None
+        # What a restored tune config had beyond these controls (best_scope, failure limits,
+        # the further objectives of a multi-objective search): kept as it was.
+        self._kept: dict[str, Any] = {}
+        self._objectives: tuple[list[str], list[str]] | None = None
         for control in (self.space, self.metric, self.mode, self.num_samples, self.max_concurrent, self.search_alg,
                         self.search_alg_options, self.scheduler, self.scheduler_options):
             control.observe(lambda _c: self._changed(), names="value")
@@ -168,9 +172,13 @@ class TuningEditor:
         elif self.scheduler_options.value.strip():
             raise InputError("tune_config.scheduler.options", "a scheduler picked for these options",
                              got=self.scheduler_options.value)
-        return TuneConfig(mode=self.mode.value, metric=self.metric.value.strip(), num_samples=self.num_samples.value,
+        metric: str | list[str] = self.metric.value.strip()
+        mode: str | list[str] = self.mode.value
+        if self._objectives is not None and (metric, mode) == (self._objectives[0][0], self._objectives[1][0]):
+            metric, mode = self._objectives  # the first objective unchanged: the others stay
+        return TuneConfig(mode=mode, metric=metric, num_samples=self.num_samples.value,
                           max_concurrent_trials=self.max_concurrent.value or None, search_alg=search_alg,
-                          scheduler=scheduler)
+                          scheduler=scheduler, **self._kept)
 
     def build(self, framework: Any, hyperparameters: dict[str, Any]) -> tuple[SearchSpace, TuneConfig]:
         """The validated search space and tune config; the searched names are checked with the
@@ -226,8 +234,11 @@ class TuningEditor:
             self.space.value = search_space_text(space)
         if config is None:
             return
-        self.metric.value = config.metric
-        self.mode.value = config.mode
+        self.metric.value = config.primary_metric
+        self.mode.value = config.primary_mode
+        self._objectives = (config.metrics, config.modes) if config.multi_objective else None
+        self._kept = {name: getattr(config, name) for name in
+                      ("best_scope", "max_failed_trials", "max_consecutive_failures", "idle_timeout")}
         self.num_samples.value = config.num_samples
         self.max_concurrent.value = config.max_concurrent_trials or 0
         search = config.search_alg

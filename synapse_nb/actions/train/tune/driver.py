@@ -2,7 +2,9 @@
 
 The search runs on the agent's Ray (local or a cluster). Each trial reports every epoch,
 so ASHA/HyperBand can stop it early and PBT can perturb it; a failing trial shows as ERROR
-and the search goes on. The best trial is Ray's own best result (found by trial id, not by
+with a failure code and the search goes on, until its guard (tune/guard.py) ends a search
+that cannot succeed. A trial whose worker died is retried once. The best trial is chosen by
+``tune_config.best_scope`` at an equal budget (tune/best.py; found by trial id, not by
 matching a float); every trial has its own model; the task's model is the best trial's.
 
 ``task.retry()`` of an interrupted search restores the Ray Tune experiment (finished trials
@@ -20,15 +22,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from synapse_nb.actions.train.tune.best import select_best
+from synapse_nb.actions.train.tune.failures import forget_failures
+from synapse_nb.actions.train.tune.guard import SearchGuard, clear_stop_reason, stop_search_if_guarded
 from synapse_nb.actions.train.tune.lineage import SearchLineage, search_lineage
-from synapse_nb.actions.train.tune.results import (
-    best_of,
-    better_of,
-    final_table,
-    trial_models_of,
-    trial_records,
-    tune_result,
-)
+from synapse_nb.actions.train.tune.results import final_table, trial_models_of, trial_records, tune_result
 from synapse_nb.actions.train.tune.spec import TrialSpec
 from synapse_nb.actions.train.tune.table import REPORT_TOKEN, TrialTableCallback, trial_dirname, write_binding
 from synapse_nb.errors import InputError, TaskStopped
@@ -133,12 +131,14 @@ def extension_config(config: Any, old_trials: list[dict[str, Any]], run: Any) ->
     if config.search_alg is None:
         return config  # random / grid search: nothing to learn from earlier trials
     search_alg = config.search_alg.model_copy(update={"points_to_evaluate": None})
-    known = [t for t in old_trials if isinstance((t.get("metrics") or {}).get(config.metric), (int, float))]
+    metric = config.primary_metric
+    known = [t for t in old_trials if isinstance((t.get("metrics") or {}).get(metric), (int, float))]
     cls = DEFAULT_REGISTRY.resolve(search_alg.name)
-    if known and "evaluated_rewards" in inspect.signature(cls).parameters:
+    # Several objectives: optuna would need every earlier trial's values of all of them.
+    if known and not config.multi_objective and "evaluated_rewards" in inspect.signature(cls).parameters:
         search_alg = search_alg.model_copy(update={
             "points_to_evaluate": [dict(t["config"]) for t in known],
-            "options": {**search_alg.options, "evaluated_rewards": [float(t["metrics"][config.metric]) for t in known]},
+            "options": {**search_alg.options, "evaluated_rewards": [float(t["metrics"][metric]) for t in known]},
         })
         run.log(f"searcher warm-started with {len(known)} finished trials")
     elif search_alg.name != "basicvariantgenerator":
@@ -190,7 +190,8 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     spec = TrialSpec(
         url=api.url, token=api.token, task_id=record.id, action_cls=cls, params=action.context.params,
         dataset=_jsonable(action.context.dataset) or {}, checkpoint=_jsonable(checkpoint),
-        fixed_hyperparameters=fixed, searched=space.names, metric=tune_config.metric, mode=tune_config.mode,
+        fixed_hyperparameters=fixed, searched=space.names, metric=tune_config.primary_metric, mode=tune_config.primary_mode,
+        objectives=tune_config.metrics,
         state_json=state.to_json(), experiment_name=exp_name,
         report_checkpoints=bool(tune_config.scheduler and tune_config.scheduler.name == "pbt"),
         finished=_finished_trials(api, lineage, record),
@@ -200,11 +201,15 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     experiment_dir = storage / lineage.experiment
     extra_rows = {t["trial_id"]: {"status": t.get("status", "TERMINATED"), **t.get("config", {}),
                                   **t.get("metrics", {})} for t in old_trials}
-    callback = TrialTableCallback(experiment_dir, space.names, tune_config.metric, total + len(old_trials), extra_rows)
+    callback = TrialTableCallback(experiment_dir, space.names, tune_config.metrics, total + len(old_trials), extra_rows)
+    guard = SearchGuard(experiment_dir, tune_config.max_failed_trials, tune_config.max_consecutive_failures,
+                        tune_config.idle_timeout, resources=_trial_resources(state))
     write_binding(experiment_dir, api.url, record.id, verify=getattr(api, "verify", True))
+    clear_stop_reason(experiment_dir)
 
     if lineage.restoring and tune.Tuner.can_restore(str(experiment_dir)):
         run.log(f"resuming search {lineage.experiment}: finished trials are kept")
+        forget_failures(experiment_dir)
         tuner = tune.Tuner.restore(str(experiment_dir), trainable=trainable, resume_unfinished=True,
                                    resume_errored=False, restart_errored=True)
     else:
@@ -213,12 +218,16 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
             param_space=space.to_ray(),
             tune_config=tuner_config,
             run_config=tune.RunConfig(
-                storage_path=str(storage), name=lineage.experiment, callbacks=[callback], verbose=0,
-                failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+                storage_path=str(storage), name=lineage.experiment, callbacks=[callback, guard], verbose=0,
+                stop=guard.stopper(),
+                # One retry per trial: a trial whose own code failed replays its recorded
+                # failure at once (trial.py), so only a lost worker really runs again.
+                failure_config=tune.FailureConfig(max_failures=1, fail_fast=False),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
             ),
         )
-    run.log(f"search {lineage.experiment}: {total} trials, metric {tune_config.metric} ({tune_config.mode})")
+    objectives = ", ".join(f"{m} ({o})" for m, o in zip(tune_config.metrics, tune_config.modes))
+    run.log(f"search {lineage.experiment}: {total} trials, metric {objectives}")
     reporting = REPORT_TOKEN.set(api.token)
     try:
         results = tuner.fit()
@@ -231,19 +240,23 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
 
     framework = getattr(action, "framework_name", None) or "custom"
     records = trial_records(api, record, results, lineage.attempts, exp_name, framework)
-    best = better_of(best_of(results, records, tune_config.metric, tune_config.mode), old_trials,
-                     tune_config.metric, tune_config.mode)
-    if best is None:
-        errors = [t["error"] for t in records if t["error"]]
-        raise RuntimeError(f"no trial reported the metric {tune_config.metric!r}"
-                           + (f"; first error: {errors[0]}" if errors else ""))
     all_trials = old_trials + records
+    metric = tune_config.primary_metric
+    stop_search_if_guarded(experiment_dir, run, lambda: run.log_trials(**final_table(all_trials, space.names,
+                                                                                   tune_config.metrics)))
+    choice = select_best(results, all_trials, tune_config)
+    if choice is None:
+        errors = [t["error"] for t in records if t["error"]]
+        raise RuntimeError(f"no trial reported the metric {metric!r}"
+                           + (f"; first error: {errors[0]}" if errors else ""))
+    best = next(t for t in all_trials if t["trial_id"] == choice.trial_id)
     api.task.set_best_trial(record.id, best["trial_id"])
-    run.log_trials(**final_table(all_trials, space.names, tune_config.metric), best_trial=best["trial_id"])
+    run.log_trials(**final_table(all_trials, space.names, tune_config.metrics, pareto=choice.pareto),
+                   best_trial=best["trial_id"], best_rule=choice.describe(metric))
     run.set_progress(1, 1, "model_upload", overall=1.0)
-    run.log(f"best trial {best['trial_id']}: {tune_config.metric}={best['metrics'].get(tune_config.metric)}")
-    return tune_result(record, all_trials, best, tune_config.metric, exp_name, framework, model_name, fixed)
-
+    run.log(f"best trial {best['trial_id']}: {metric}={best['metrics'].get(metric)}, {choice.describe(metric)}")
+    return tune_result(record, all_trials, best, metric, exp_name, framework, model_name, fixed,
+                       selection=choice.as_result(metric))
 
 def _trainable() -> Any:
     from synapse_nb.actions.train.tune.trial import run_trial

@@ -36,12 +36,14 @@ class TrialReporter:
     """
 
     def __init__(self, api: Any, task_id: int, trial_id: str, report_checkpoints: bool = False,
-                 metric: str | None = None) -> None:
+                 metric: str | None = None, objectives: list[str] | None = None) -> None:
         self.api = api
         self.task_id = task_id
         self.trial_id = trial_id
         self.report_checkpoints = report_checkpoints
         self.metric = metric
+        # Every metric the search optimises (several in a multi-objective search).
+        self.objectives = list(objectives or ([metric] if metric else []))
         self.last: dict[str, float] = {}
         self.reports = 0
         # Set once the trial's final result is on its way: a stop after it is the normal end.
@@ -101,10 +103,11 @@ class TrialReporter:
         values = self.flatten(metrics)
         if epoch is not None:
             values["epoch"] = epoch
-        if self.metric is not None and self.metric not in values:
+        missing = [m for m in self.objectives if m not in values]
+        if missing:
             from synapse_nb.errors import InputError
 
-            raise InputError("tune_config.metric", f"the metric {self.metric!r} in the trial's results",
+            raise InputError("tune_config.metric", f"the metric {missing[0]!r} in the trial's results",
                              got=f"metrics reported: {sorted(values)}")
         return values
 

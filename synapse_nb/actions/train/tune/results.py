@@ -1,8 +1,8 @@
 """The end of a search: one record per trial, the best trial, the final trials table and the
 task result in the Synapse shape (model_id, best_trial, trial_models).
 
-The best trial is Ray's own best result, looked up by its trial id: two trials that reach
-the same metric value can never be confused. Every trial's model was registered by the
+The best trial is chosen in :mod:`.best` and looked up by its trial id: two trials that
+reach the same metric value can never be confused. Every trial's model was registered by the
 trial itself; a trial the scheduler stopped before it could do so gets its model from the
 weights it uploaded before its last report.
 
@@ -92,64 +92,53 @@ def trial_records(api: Any, record: Any, results: Any, attempts: list[int], exp_
             "trial_id": trial_id, "trial_logdir": str(result.path), "model_id": model_id, "config": config,
             "metrics": numeric, "iterations": metrics.get("training_iteration"),
             "status": "ERROR" if result.error else "TERMINATED",
-            "error": _error_text(result.error) if result.error else None,
+            **(_failure_fields(result.error) if result.error else {"error": None, "failure": None}),
         })
     return records
 
 
-def _error_text(error: BaseException) -> str:
-    # Ray wraps the trial's exception; its last line is the trial's own message.
-    lines = [line for line in str(error).strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else type(error).__name__)[:500]
+def _failure_fields(error: BaseException) -> dict[str, Any]:
+    """The trial's error line with its failure code and remedy (Ray wraps the trial's
+    exception; its last line is the trial's own message)."""
+    from synapse_nb.actions.train.tune.failures import classify
+
+    failure = classify(str(error))
+    return {"error": failure.describe()[:500], "failure": failure.code}
 
 
-def best_of(results: Any, records: list[dict[str, Any]], metric: str, mode: str) -> dict[str, Any] | None:
-    """The record of Ray's best result (matched by trial id), or None when no trial reported
-    the metric."""
-    try:
-        best = results.get_best_result(metric=metric, mode=mode, filter_nan_and_inf=True)
-    except RuntimeError:
-        return None
-    best_id = trial_id_of(dict(best.metrics or {}), best.path)
-    return next((t for t in records if t["trial_id"] == best_id), None)
-
-
-def better_of(best: dict[str, Any] | None, earlier: list[dict[str, Any]], metric: str,
-              mode: str) -> dict[str, Any] | None:
-    """With an extended search: this run's best, unless an earlier trial did better."""
-    candidates = [t for t in earlier if isinstance((t.get("metrics") or {}).get(metric), (int, float))]
-    if best is not None:
-        candidates.append(best)
-    if not candidates:
-        return None
-    sign = 1 if mode == "max" else -1
-    # Strictly better only: an equal earlier value does not take the place of Ray's choice.
-    return max(reversed(candidates), key=lambda t: sign * t["metrics"][metric])
-
-
-def final_table(records: list[dict[str, Any]], hyperparameters: list[str], metric: str) -> dict[str, Any]:
-    """The last trials table: the same columns the live table had, every trial's final row."""
-    metrics = metric_columns(metric, [t["metrics"] for t in records])
+def final_table(records: list[dict[str, Any]], hyperparameters: list[str], metric: str | list[str],
+                pareto: list[str] | None = None) -> dict[str, Any]:
+    """The last trials table: the same columns the live table had, every trial's final row
+    (with its failure code when it failed, and whether it is on the Pareto front of a
+    multi-objective search)."""
+    objectives = [metric] if isinstance(metric, str) else list(metric)
+    metrics = metric_columns(objectives, [t["metrics"] for t in records])
     rows: dict[str, dict[str, Any]] = {}
     for t in records:
         row = snapshot_row(t["status"], t["config"], t["metrics"], hyperparameters, metrics)
         row["iterations"] = t.get("iterations")
         if t.get("error"):
             row["error"] = t["error"]
+            row["failure"] = t.get("failure")
+        if pareto is not None:
+            row["pareto"] = t["trial_id"] in pareto
         rows[t["trial_id"]] = row
     return {"trials": rows, "base": ["status", "iterations"], "hyperparameters": hyperparameters, "metrics": metrics}
 
 
 def tune_result(record: Any, records: list[dict[str, Any]], best: dict[str, Any], metric: str, exp_name: str,
-                framework: str, model_name: str, fixed: dict[str, Any]) -> dict[str, Any]:
-    """The task result: model_id, best_trial {trial_logdir, config, metrics}, trial_models; and
-    the experiment record of the best trial (its hyperparameters: the fixed ones and its own)."""
+                framework: str, model_name: str, fixed: dict[str, Any],
+                selection: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The task result: model_id, best_trial {trial_logdir, config, metrics, selection},
+    trial_models; and the experiment record of the best trial (its hyperparameters: the
+    fixed ones and its own). ``selection`` says which rule chose the best, at what budget."""
     from synapse_nb._yaml import dump_hyperparameters
 
-    keys = ("trial_id", "trial_logdir", "model_id", "config", "metrics", "status", "error")
+    keys = ("trial_id", "trial_logdir", "model_id", "config", "metrics", "status", "error", "failure", "iterations")
     return {
         "model_id": best.get("model_id"),
-        "best_trial": {k: best[k] for k in ("trial_id", "trial_logdir", "config", "metrics")},
+        "best_trial": {**{k: best[k] for k in ("trial_id", "trial_logdir", "config", "metrics")},
+                       "selection": selection or {}},
         "trial_models": [{k: t.get(k) for k in keys} for t in records],
         "total_trials": len(records),
         "experiment": {"experiment_name": exp_name, "framework_name": framework, "model_name": model_name,

@@ -34,6 +34,8 @@ class TrialSpec(BaseModel):
     searched: list[str] = Field(default_factory=list)
     metric: str
     mode: str
+    # Every metric of a multi-objective search (``metric`` is the first); each trial must report them all.
+    objectives: list[str] = Field(default_factory=list)
     state_json: str
     experiment_name: str = "experiment"
     # PBT clones one trial's weights into another: it needs a checkpoint with every report.

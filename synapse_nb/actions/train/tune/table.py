@@ -38,16 +38,18 @@ def trial_dirname(trial: Any) -> str:
     return f"{TRIAL_DIR_PREFIX}{trial.trial_id}"
 
 
-def metric_columns(metric: str, results: list[dict[str, Any]]) -> list[str]:
-    """The metric columns of the trials table: the tune metric first, then quality metrics,
-    then losses, at most four.
+def metric_columns(metric: str | list[str], results: list[dict[str, Any]]) -> list[str]:
+    """The metric columns of the trials table: the tune metric (every objective of a
+    multi-objective search) first, then quality metrics, then losses, at most four.
 
     Example:
         >>> metric_columns("mAP50", [{"mAP50": 0.1, "val/box_loss": 2.0, "recall": 0.3, "epoch": 1}])
         ['mAP50', 'recall', 'val/box_loss']
+        >>> metric_columns(["mAP50", "size"], [{"mAP50": 0.1, "recall": 0.3, "size": 4.0}])
+        ['mAP50', 'size', 'recall']
     """
     numeric = {k for r in results for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    columns = [metric]
+    columns = [metric] if isinstance(metric, str) else list(metric)[:MAX_METRIC_COLUMNS]
     for key in [k for k in _PREFERRED_METRICS if k in numeric] + sorted(k for k in numeric if "loss" in k):
         if key not in columns and len(columns) < MAX_METRIC_COLUMNS:
             columns.append(key)
@@ -85,12 +87,12 @@ def snapshot_row(status: str, config: dict[str, Any], result: dict[str, Any], hy
 class TrialTableCallback(Callback):  # type: ignore[misc]
     """Logs trial-table snapshots and trial progress for one search."""
 
-    def __init__(self, binding_dir: Path, hyperparameters: list[str], metric: str, total_trials: int,
+    def __init__(self, binding_dir: Path, hyperparameters: list[str], metric: str | list[str], total_trials: int,
                  extra_rows: dict[str, dict[str, Any]] | None = None, min_interval: float = 1.0) -> None:
         self.binding_dir = Path(binding_dir)
         self.hyperparameters = list(hyperparameters)
         self.metric = metric
-        self.metrics: list[str] = [metric]
+        self.metrics: list[str] = [metric] if isinstance(metric, str) else list(metric)[:MAX_METRIC_COLUMNS]
         self.total_trials = total_trials
         self.extra_rows = dict(extra_rows or {})
         self.min_interval = min_interval
@@ -151,7 +153,8 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
                            self.metrics)
         row["iterations"] = (trial.last_result or {}).get("training_iteration")
         if str(trial.status) == "ERROR":
-            row["error"] = _error_text(trial)
+            failure = _failure(trial)
+            row["error"], row["failure"] = failure.describe()[:500], failure.code
         return row
 
     def _snapshot(self, trials: list[Any], force: bool) -> None:
@@ -169,9 +172,8 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
                        metrics=self.metrics, best_trial="")
 
 
-def _error_text(trial: Any) -> str:
-    path = getattr(trial, "error_file", None)
-    if path and Path(path).is_file():
-        lines = [line for line in Path(path).read_text(errors="replace").strip().splitlines() if line.strip()]
-        return (lines[-1] if lines else "error")[:500]
-    return "error"
+def _failure(trial: Any) -> Any:
+    from synapse_nb.actions.train.tune.failures import classify
+    from synapse_nb.actions.train.tune.guard import error_text
+
+    return classify(error_text(trial))

@@ -3,7 +3,8 @@
 Runs inside the trial's Ray worker. Whatever the plugin returns is normalised — a dict of
 metrics, a single number (stored under the tune metric), or nothing when it reported each
 epoch through the trial's reporter or ``ray.tune.report`` itself — and the tune metric must be
-among the results, else the trial errors saying which metrics it did report. The trial's
+among the results, else the trial errors saying which metrics it did report. A trial that
+fails is classified (tune/failures.py): the code and remedy go to its log and its row. The trial's
 model is uploaded from this worker, named with the trial id, so it works on a multi-node
 cluster; only then is the trial's last result reported (a scheduler may stop the trial at
 that report).
@@ -19,13 +20,16 @@ import numbers
 from pathlib import Path
 from typing import Any
 
+from synapse_nb.actions.train.tune.failures import TrialFailure, classify, record_failure, recorded_failure
 from synapse_nb.actions.train.tune.reporter import TrialReporter
 from synapse_nb.actions.train.tune.spec import TrialSpec
 from synapse_nb.errors import InputError
 
 
-def normalise_result(value: Any, reported: dict[str, float], metric: str) -> dict[str, float]:
-    """The trial's final metrics from execute()'s return value and what it reported."""
+def normalise_result(value: Any, reported: dict[str, float], metric: str,
+                     objectives: list[str] | None = None) -> dict[str, float]:
+    """The trial's final metrics from execute()'s return value and what it reported; every
+    metric in ``objectives`` (default: ``metric``) must be among them."""
     from pydantic import BaseModel
 
     if isinstance(value, BaseModel):
@@ -37,10 +41,11 @@ def normalise_result(value: Any, reported: dict[str, float], metric: str) -> dic
         result = {**reported, **TrialReporter.flatten(numeric)}
     else:
         result = dict(reported)
-    if metric not in result:
-        seen = sorted(result) or "none"
-        raise InputError("tune_config.metric", f"the metric {metric!r} in the trial's results",
-                         got=f"metrics reported: {seen}")
+    for name in objectives or [metric]:
+        if name not in result:
+            seen = sorted(result) or "none"
+            raise InputError("tune_config.metric", f"the metric {name!r} in the trial's results",
+                             got=f"metrics reported: {seen}")
     return result
 
 
@@ -64,7 +69,8 @@ def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any
 
     api = Api(spec.url, spec.token)
     run = TrainRun(api, spec.task_id, trial_id=trial_id)
-    reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints, metric=spec.metric)
+    reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints, metric=spec.metric,
+                             objectives=spec.objectives or None)
     state = TrainState.model_validate_json(spec.state_json)
     runtime = RuntimeContext(task_id=spec.task_id, api=api, run=run, work_dir=trial_dir,
                              state=state, device=trial_device(state.num_gpus),
@@ -117,7 +123,13 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
 
     context = tune.get_context()
     trial_id = context.get_trial_id()
-    api, run, runtime = _trial_runtime(spec, trial_id, Path(context.get_trial_dir()))
+    trial_dir = Path(context.get_trial_dir())
+    earlier = recorded_failure(trial_dir)
+    if earlier is not None:
+        # Ray retries every failed trial once, for the sake of lost workers; this one failed
+        # in its own code, which would fail the same way again: replay, do not retrain.
+        raise TrialFailure(earlier)
+    api, run, runtime = _trial_runtime(spec, trial_id, trial_dir)
     reporter = runtime.tune_reporter
     try:
         if trial_id in spec.finished:
@@ -134,7 +146,7 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
         run.log(f"trial {trial_id}: {', '.join(f'{k}={v!r}' for k, v in config.items())}")
         with reporter.seeing_direct_reports():
             value = action.execute(data_path, action.context.checkpoint)
-        final = normalise_result(value, reporter.last, spec.metric)
+        final = normalise_result(value, reporter.last, spec.metric, spec.objectives or None)
         _upload(action, value, final, config, spec)
         # The last report comes after the upload: a scheduler may stop the trial at it.
         reporter.finish(final)
@@ -144,6 +156,11 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
         if not reporter.finished:
             run.log(f"trial {trial_id} stopped by the scheduler after {reporter.reports} reported epochs")
         raise
+    except Exception as exc:
+        failure = classify(exc)
+        record_failure(trial_dir, failure)
+        run.log(f"trial {trial_id} failed: {failure.describe()}", level="ERROR")
+        raise TrialFailure(failure) from exc
     except BaseException as exc:
         run.log(f"trial {trial_id} failed: {type(exc).__name__}: {exc}", level="ERROR")
         raise
