@@ -34,8 +34,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run plugins ('module:Class') from this package (repeatable; also SYNAPSE_NB_ALLOW_PLUGINS)")
     parser.add_argument("--trust-uploaded-checkpoints", action="store_true",
                         help="load pickled checkpoints that users uploaded (they can run code on this machine)")
+    parser.add_argument("--storage", default=None,
+                        help="experiment storage of searches: a path or s3://BUCKET/PATH every Ray node reaches "
+                             "(default: SYNAPSE_NB_STORAGE, else a folder of this machine's home)")
+    parser.add_argument("--storage-shared", action="store_true",
+                        help="the --storage path is mounted at the same place on every node (NFS)")
+    parser.add_argument("--worker-url", default=None,
+                        help="backend URL the Ray workers report to (default: the agent's own; required to be "
+                             "reachable from other machines when the cluster has any)")
+    parser.add_argument("--task-resources", type=_resources_arg, default={},
+                        help='custom Ray resources every task asks for, as JSON, e.g. \'{"trainer": 1}\'')
     parser.add_argument("--local", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after-backend-lost", type=float, default=None, help=argparse.SUPPRESS)
+
+
+def _resources_arg(text: str) -> dict[str, float]:
+    import json
+
+    try:
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError("not an object")
+        return {str(k): float(v) for k, v in value.items()}
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"expected a JSON object of resource amounts, got {text!r} ({exc})") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
     # Before ray.init(): the Ray workers this agent starts inherit its environment.
     configure_service_environment()
-    from synapse_nb.agent.agent import Agent, AgentConfig
-    from synapse_nb.api import Api
+    from synapse_nb.agent.agent import Agent, AgentAlreadyRunning, AgentConfig
+    from synapse_nb.errors import InputError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     api = _connect(args.url)
@@ -60,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
         "task_cpus": args.task_cpus, "max_concurrent_tasks": args.max_tasks, "is_local": args.local,
         "exit_after_backend_lost": args.exit_after_backend_lost,
         "trust_uploaded_checkpoints": args.trust_uploaded_checkpoints,
+        "storage_shared": args.storage_shared, "worker_url": args.worker_url, "task_resources": args.task_resources,
     }
+    if args.storage:
+        config_fields["storage"] = args.storage
     if args.allow_plugin:
         from synapse_nb.agent.trust import allowed_from_env
 
@@ -68,7 +93,12 @@ def run(args: argparse.Namespace) -> int:
     if args.name:
         config_fields["name"] = args.name
     agent = Agent(api, AgentConfig(**config_fields))
-    agent.start()
+    try:
+        agent.start()
+    except (InputError, AgentAlreadyRunning) as exc:
+        # Before any task is claimed: say what to change and stop.
+        print(f"synapse-nb agent: {exc}", file=sys.stderr, flush=True)
+        return 2
     # After start(): ray.init() installs its own SIGTERM handler (it only logs), which would
     # keep a stopped agent from saying goodbye to the backend.
     signal.signal(signal.SIGTERM, lambda *_: agent.shutdown())

@@ -150,7 +150,27 @@ def _plugin(state: TrainState) -> None:
 
 
 def _resources(agent: Any, state: TrainState) -> None:
+    """One task (or, in a search, one trial) must fit on one node of the agent's cluster:
+    Ray places it on a single node, so the cluster's totals say nothing about a task of two
+    GPUs on a cluster of one-GPU nodes. Agents that report no nodes are judged by totals."""
+    from synapse_nb.schemas.agent import NodeCapabilities, node_shortfalls
+
     resources = agent.resources or {}
+    nodes = [NodeCapabilities.model_validate(n) for n in resources.get("nodes") or []]
+    if nodes:
+        for field, asked in (("export_tensorrt", {"tensorrt": True}), ("num_gpus", {"gpus": state.num_gpus or 0}),
+                             ("num_cpus", {"cpus": state.num_cpus or 0})):
+            if not any(asked.values()):
+                continue
+            lacking = node_shortfalls(nodes, **asked)  # type: ignore[arg-type]
+            if lacking:
+                what = {"export_tensorrt": "a node with TensorRT",
+                        "num_gpus": f"a node with {state.num_gpus:g} GPUs" if state.num_gpus else "",
+                        "num_cpus": f"a node with {state.num_cpus:g} CPUs" if state.num_cpus else ""}[field]
+                unit = "one trial" if state.is_tune else "the task"
+                raise InputError(field, f"{what} in the cluster of agent {agent.name!r} ({unit} runs on one node)",
+                                 got=asked.popitem()[1], hint="; ".join(lacking))
+        return
     if state.export_tensorrt and not resources.get("tensorrt"):
         raise InputError("export_tensorrt", f"an agent with TensorRT (agent {agent.name!r} has none)", got=True,
                          hint=resources.get("tensorrt_reason") or "TensorRT needs an NVIDIA GPU and the tensorrt package")

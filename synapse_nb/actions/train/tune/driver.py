@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,13 @@ from synapse_nb.actions.train.tune.results import (
     tune_result,
 )
 from synapse_nb.actions.train.tune.spec import TrialSpec
-from synapse_nb.actions.train.tune.table import REPORT_TOKEN, TrialTableCallback, trial_dirname, write_binding
+from synapse_nb.actions.train.tune.table import (
+    REPORT_BINDING,
+    REPORT_TOKEN,
+    TrialTableCallback,
+    trial_dirname,
+    write_binding,
+)
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.steps.upload import experiment_name as default_experiment_name
@@ -146,6 +153,24 @@ def extension_config(config: Any, old_trials: list[dict[str, Any]], run: Any) ->
     return config.model_copy(update={"search_alg": search_alg})
 
 
+def experiment_storage(work_dir: Path, configured: str | None) -> str:
+    """Where Ray Tune keeps the search (its ``storage_path``): the agent's storage setting
+    (``SYNAPSE_NB_STORAGE``: a path or a URI such as ``s3://bucket/experiments``, reachable
+    from every node), else the task's own folder.
+
+    Example:
+        >>> experiment_storage(Path("/runs/task-3"), "s3://team/experiments/")
+        's3://team/experiments'
+        >>> experiment_storage(Path("/runs/task-3"), None) == str(Path("/runs/task-3/tune").resolve())
+        True
+    """
+    from synapse_nb.agent.cluster import is_remote_storage
+
+    if configured:
+        return configured.rstrip("/") if is_remote_storage(configured) else str(Path(configured).expanduser().resolve())
+    return str((work_dir / "tune").resolve())
+
+
 def _model_name(state: TrainState, checkpoint: dict[str, Any] | None) -> str:
     if checkpoint and checkpoint.get("name"):
         return str(checkpoint["name"])
@@ -196,16 +221,22 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         finished=_finished_trials(api, lineage, record),
     )
     trainable = tune.with_resources(tune.with_parameters(_trainable(), spec=spec), _trial_resources(state))
-    storage = (runtime.work_dir / "tune").resolve()
-    experiment_dir = storage / lineage.experiment
-    extra_rows = {t["trial_id"]: {"status": t.get("status", "TERMINATED"), **t.get("config", {}),
-                                  **t.get("metrics", {})} for t in old_trials}
-    callback = TrialTableCallback(experiment_dir, space.names, tune_config.metric, total + len(old_trials), extra_rows)
-    write_binding(experiment_dir, api.url, record.id, verify=getattr(api, "verify", True))
+    from synapse_nb.agent.cluster import STORAGE_ENV
 
-    if lineage.restoring and tune.Tuner.can_restore(str(experiment_dir)):
-        run.log(f"resuming search {lineage.experiment}: finished trials are kept")
-        tuner = tune.Tuner.restore(str(experiment_dir), trainable=trainable, resume_unfinished=True,
+    storage = experiment_storage(runtime.work_dir, os.environ.get(STORAGE_ENV))
+    experiment_uri = f"{storage}/{lineage.experiment}"
+    # The binding file stays on this machine (the storage may be remote); a restored
+    # callback reads this run's binding from REPORT_BINDING instead.
+    binding_dir = (runtime.work_dir / "tune" / lineage.experiment).resolve()
+    extra_rows = {t["trial_id"]: {"status": t.get("status", "TERMINATED"), "node": t.get("node"),
+                                  **t.get("config", {}), **t.get("metrics", {})} for t in old_trials}
+    callback = TrialTableCallback(binding_dir, space.names, tune_config.metric, total + len(old_trials), extra_rows)
+    binding = {"url": api.url, "task_id": record.id, "offset": 0, "verify": getattr(api, "verify", True)}
+    write_binding(binding_dir, api.url, record.id, verify=binding["verify"])
+
+    if lineage.restoring and tune.Tuner.can_restore(experiment_uri):
+        run.log(f"resuming search {lineage.experiment} from {storage}: finished trials are kept")
+        tuner = tune.Tuner.restore(experiment_uri, trainable=trainable, resume_unfinished=True,
                                    resume_errored=False, restart_errored=True)
     else:
         tuner = tune.Tuner(
@@ -213,16 +244,17 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
             param_space=space.to_ray(),
             tune_config=tuner_config,
             run_config=tune.RunConfig(
-                storage_path=str(storage), name=lineage.experiment, callbacks=[callback], verbose=0,
+                storage_path=storage, name=lineage.experiment, callbacks=[callback], verbose=0,
                 failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
             ),
         )
     run.log(f"search {lineage.experiment}: {total} trials, metric {tune_config.metric} ({tune_config.mode})")
-    reporting = REPORT_TOKEN.set(api.token)
+    reporting, bound = REPORT_TOKEN.set(api.token), REPORT_BINDING.set(binding)
     try:
         results = tuner.fit()
     finally:
+        REPORT_BINDING.reset(bound)
         REPORT_TOKEN.reset(reporting)
 
     framework = getattr(action, "framework_name", None) or "custom"
