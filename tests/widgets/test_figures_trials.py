@@ -113,7 +113,7 @@ def test_the_node_that_ran_each_trial_is_a_column_after_the_iterations() -> None
     assert "node" not in list(by_header)[4:], "not taken for a hyperparameter"
     shown = dict(zip(row_ids(fig), by_header["node"], strict=True))
     for trial_id, node in zip(df["trial_id"], df["node"], strict=True):
-        assert shown[trial_id] == (node or "")
+        assert shown[trial_id] == ("" if pd.isna(node) else node)
 
 
 def test_the_best_trial_row_is_highlighted_and_statuses_coloured() -> None:
