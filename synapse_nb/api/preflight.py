@@ -158,19 +158,21 @@ def _resources(agent: Any, state: TrainState) -> None:
     resources = agent.resources or {}
     nodes = [NodeCapabilities.model_validate(n) for n in resources.get("nodes") or []]
     if nodes:
-        for field, asked in (("export_tensorrt", {"tensorrt": True}), ("num_gpus", {"gpus": state.num_gpus or 0}),
-                             ("num_cpus", {"cpus": state.num_cpus or 0})):
-            if not any(asked.values()):
-                continue
-            lacking = node_shortfalls(nodes, **asked)  # type: ignore[arg-type]
-            if lacking:
-                what = {"export_tensorrt": "a node with TensorRT",
-                        "num_gpus": f"a node with {state.num_gpus:g} GPUs" if state.num_gpus else "",
-                        "num_cpus": f"a node with {state.num_cpus:g} CPUs" if state.num_cpus else ""}[field]
-                unit = "one trial" if state.is_tune else "the task"
-                raise InputError(field, f"{what} in the cluster of agent {agent.name!r} ({unit} runs on one node)",
-                                 got=asked.popitem()[1], hint="; ".join(lacking))
-        return
+        asked = {"cpus": float(state.num_cpus or 0), "gpus": float(state.num_gpus or 0),
+                 "tensorrt": bool(state.export_tensorrt)}
+        lacking = node_shortfalls(nodes, **asked)  # type: ignore[arg-type]
+        if not lacking:
+            return
+        # Name the setting that alone no node satisfies (else the first asked: the combination).
+        fields = {"export_tensorrt": ("tensorrt", "TensorRT"), "num_gpus": ("gpus", "GPUs"), "num_cpus": ("cpus", "CPUs")}
+        requested = [f for f, (key, _) in fields.items() if asked[key]]
+        alone = [f for f in requested if node_shortfalls(nodes, **{fields[f][0]: asked[fields[f][0]]})]
+        field = (alone or requested)[0]
+        unit = "one trial" if state.is_tune else "the task"
+        want = ", ".join(f"{asked[k]:g} {label}" if k != "tensorrt" else label
+                         for f, (k, label) in fields.items() if asked[k])
+        raise InputError(field, f"a node with {want} in the cluster of agent {agent.name!r} ({unit} runs on one node)",
+                         got=getattr(state, field), hint="; ".join(lacking))
     if state.export_tensorrt and not resources.get("tensorrt"):
         raise InputError("export_tensorrt", f"an agent with TensorRT (agent {agent.name!r} has none)", got=True,
                          hint=resources.get("tensorrt_reason") or "TensorRT needs an NVIDIA GPU and the tensorrt package")
