@@ -63,6 +63,19 @@ class AgentAlreadyRunning(RuntimeError):
     """Another local agent holds this home's lock."""
 
 
+def acquire_local_lock() -> Any:
+    """Take this home's local-agent lock (held until the process ends): two kernels starting
+    a local agent each would both claim the home's tasks. Raises :class:`AgentAlreadyRunning`."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(sub_dir("agent") / "local-agent.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise AgentAlreadyRunning(f"another local agent of this home runs already (lock {lock.lock_file})") from None
+    return lock
+
+
 def _allowed_from_env() -> list[str]:
     from synapse_nb.agent.trust import allowed_from_env
 
@@ -80,7 +93,7 @@ class _Running:
 class Agent:
     """Claims tasks from the backend and runs them on Ray until :meth:`shutdown`."""
 
-    def __init__(self, api: Any, config: AgentConfig) -> None:
+    def __init__(self, api: Any, config: AgentConfig, local_lock: Any = None) -> None:
         self.api = api
         self.config = config
         self.agent_id: int | None = None
@@ -93,7 +106,7 @@ class Agent:
         # so an agent restarted meanwhile still records how they ended).
         self._unsettled: dict[int, dict[str, Any]] = {}
         self._node_ids: frozenset[str] = frozenset()
-        self._local_lock: Any = None
+        self._local_lock: Any = local_lock
 
     @property
     def worker_url(self) -> str:
@@ -111,8 +124,8 @@ class Agent:
         from synapse_nb.agent.cluster import check_storage, check_worker_url, cluster_nodes
         from synapse_nb.agent.ray_runtime import init_ray
 
-        if self.config.is_local:
-            self._hold_local_lock()
+        if self.config.is_local and self._local_lock is None:
+            self._local_lock = acquire_local_lock()
         self._unsettled = self._load_unsettled()
         self.resources = init_ray(self.config.ray_address, self.config.num_cpus, self.config.num_gpus)
         nodes = cluster_nodes()
@@ -131,17 +144,6 @@ class Agent:
         threading.Thread(target=self._heartbeat_loop, name="agent-heartbeat", daemon=True).start()
         log.info("agent %s (id %s) ready with %s", self.config.name, self.agent_id, self.resources)
         return agent.id
-
-    def _hold_local_lock(self) -> None:
-        """One local agent per home: two kernels starting one each would both claim its tasks."""
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(sub_dir("agent") / "local-agent.lock"))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise AgentAlreadyRunning(f"another local agent of this home runs already (lock {lock.lock_file})") from None
-        self._local_lock = lock  # held for the life of this process
 
     def _measure(self, nodes: list[Any]) -> None:
         """GPUs and TensorRT of every node, measured there, into ``self.resources``."""

@@ -72,10 +72,18 @@ def run(args: argparse.Namespace) -> int:
 
     # Before ray.init(): the Ray workers this agent starts inherit its environment.
     configure_service_environment()
-    from synapse_nb.agent.agent import Agent, AgentAlreadyRunning, AgentConfig
+    from synapse_nb.agent.agent import Agent, AgentAlreadyRunning, AgentConfig, acquire_local_lock
     from synapse_nb.errors import InputError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    lock = None
+    if args.local:
+        try:
+            # Before connecting: a second local agent must not even start a backend.
+            lock = acquire_local_lock()
+        except AgentAlreadyRunning as exc:
+            print(f"synapse-nb agent: {exc}", file=sys.stderr, flush=True)
+            return 2
     api = _connect(args.url)
     config_fields: dict[str, Any] = {
         "ray_address": args.ray_address, "num_cpus": args.num_cpus, "num_gpus": args.num_gpus,
@@ -92,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         config_fields["allowed_plugins"] = [*allowed_from_env(), *args.allow_plugin]
     if args.name:
         config_fields["name"] = args.name
-    agent = Agent(api, AgentConfig(**config_fields))
+    agent = Agent(api, AgentConfig(**config_fields), local_lock=lock)
     try:
         agent.start()
     except (InputError, AgentAlreadyRunning) as exc:

@@ -91,7 +91,7 @@ class RayCluster:
             self.stop()
             raise
 
-    def _start_node(self, name: str, argv: list[str], timeout: float, attempts: int = 3) -> None:
+    def _start_node(self, name: str, argv: list[str], timeout: float, attempts: int = 5) -> None:
         """Start a node; again when it gave up (Ray allows a node 30 s to register, which a
         loaded machine can miss)."""
         for _ in range(attempts):
