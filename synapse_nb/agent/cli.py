@@ -84,7 +84,13 @@ def run(args: argparse.Namespace) -> int:
         except AgentAlreadyRunning as exc:
             print(f"synapse-nb agent: {exc}", file=sys.stderr, flush=True)
             return 2
-    api = _connect(args.url)
+    api = _connect(args.url, local=args.local)
+    if api is None:
+        # Its users have all gone (the backend ends with them): a local agent must not start
+        # a backend of its own, or each would keep the other alive with no user left.
+        print("synapse-nb agent: the embedded backend of this home is not running: nothing to serve", file=sys.stderr,
+              flush=True)
+        return 0
     config_fields: dict[str, Any] = {
         "ray_address": args.ray_address, "num_cpus": args.num_cpus, "num_gpus": args.num_gpus,
         "task_cpus": args.task_cpus, "max_concurrent_tasks": args.max_tasks, "is_local": args.local,
@@ -116,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect(url: str | None) -> Any:
+def _connect(url: str | None, local: bool = False) -> Any:
     from synapse_nb.api import Api
 
     url = url or os.environ.get("SYNAPSE_NB_URL")
@@ -125,6 +131,13 @@ def _connect(url: str | None) -> Any:
         if not token:
             sys.exit("synapse-nb agent: set SYNAPSE_NB_TOKEN to the backend's token")
         return Api(url, token)
+    if local:
+        from synapse_nb._home import home_dir
+        from synapse_nb.api import _embedded
+
+        home = home_dir()
+        found = _embedded.ensure_server(home, owner=False, start=False)
+        return None if found is None else Api(found[0], found[1], _embedded_home=home, _owner=False)
     return Api.from_env(start_agent=False)
 
 

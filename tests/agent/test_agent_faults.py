@@ -204,3 +204,29 @@ def test_a_second_local_agent_of_a_home_refuses_to_start(tmp_path: Path) -> None
                               timeout=300)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "another local agent of this home runs already" in done.stderr
+
+
+def test_an_embedded_stack_whose_user_left_at_once_stops_by_itself(tmp_path: Path) -> None:
+    import psutil
+
+    home = tmp_path / "home"
+    env = {**worker_env(home), "SYNAPSE_NB_HOME": str(home)}
+    # A script that ends before its local agent has even started Ray.
+    subprocess.run([sys.executable, "-c", "import synapse_nb as snb; snb.Api.from_env()"], env=env, cwd=str(REPO),
+                   check=True, timeout=300)
+
+    def ours() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter(["cmdline", "environ"]):
+            try:
+                if (proc.info["environ"] or {}).get("SYNAPSE_NB_HOME") == str(home) and proc.status() != "zombie":
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
+
+    wait_for(lambda: not ours(), 240, "the backend, the local agent and its Ray to stop")
+    said = (home / "logs" / "agent.log").read_text(errors="replace")  # its local agent was started
+    # It found its backend gone (or lost it later) rather than starting one of its own.
+    assert "nothing to serve" in said or "backend unreachable for too long" in said, said[-2000:]
+    assert not (home / "server" / "server.json").exists() or not ours()
