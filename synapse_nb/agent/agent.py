@@ -398,6 +398,7 @@ class Agent:
             except BackendError as exc:
                 log.warning("heartbeat failed: %s", exc)
                 if self._backend_lost_too_long():
+                    log.error("backend unreachable for too long: agent exits")
                     self._stop.set()
             except Exception:  # noqa: BLE001 - keep heartbeating whatever one call did
                 log.exception("heartbeat error")
