@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from synapse_nb._home import sub_dir
 from synapse_nb.errors import BackendError
 from synapse_nb.schemas.task import TaskError
 
@@ -48,6 +50,33 @@ class AgentConfig(BaseModel):
     # A search is asked to stop first (Ray Tune then ends its trials and frees what they
     # reserved); it is killed only when it has not ended this many seconds later.
     search_stop_grace: float = Field(default=30.0, ge=0)
+    # Experiment storage of searches (Ray Tune's storage_path): a path or an s3:// URI that every
+    # node reaches (see synapse_nb.agent.cluster); None: the task's folder in this node's home.
+    storage: str | None = Field(default_factory=lambda: os.environ.get("SYNAPSE_NB_STORAGE") or None)
+    storage_shared: bool = False
+    # The backend URL handed to the workers (default: the agent's own).
+    worker_url: str | None = None
+    # Custom Ray resources every task asks for, to keep tasks on some nodes (e.g. {"trainer": 1}).
+    task_resources: dict[str, float] = Field(default_factory=dict)
+    # How long a task's end is retried while the backend does not confirm it.
+    settle_retry_for: float = Field(default=24 * 3600.0, gt=0)
+
+
+class AgentAlreadyRunning(RuntimeError):
+    """Another local agent holds this home's lock."""
+
+
+def acquire_local_lock() -> Any:
+    """Take this home's local-agent lock (held until the process ends): two kernels starting
+    a local agent each would both claim the home's tasks. Raises :class:`AgentAlreadyRunning`."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(sub_dir("agent") / "local-agent.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise AgentAlreadyRunning(f"another local agent of this home runs already (lock {lock.lock_file})") from None
+    return lock
 
 
 def _allowed_from_env() -> list[str]:
@@ -70,7 +99,7 @@ class _Running:
 class Agent:
     """Claims tasks from the backend and runs them on Ray until :meth:`shutdown`."""
 
-    def __init__(self, api: Any, config: AgentConfig) -> None:
+    def __init__(self, api: Any, config: AgentConfig, local_lock: Any = None) -> None:
         self.api = api
         self.config = config
         self.agent_id: int | None = None
@@ -79,25 +108,68 @@ class Agent:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._backend_ok_at = time.monotonic()
+        # Tasks whose end the backend has not confirmed yet: task id -> outcome (kept in a file,
+        # so an agent restarted meanwhile still records how they ended).
+        self._unsettled: dict[int, dict[str, Any]] = {}
+        self._node_ids: frozenset[str] = frozenset()
+        self._local_lock: Any = local_lock
+
+    @property
+    def worker_url(self) -> str:
+        """The backend URL the workers (and trials) report to."""
+        return self.config.worker_url or self.api.url
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> int:
-        """Start Ray and register; returns the agent id."""
-        from synapse_nb.agent.capabilities import tensorrt_on_cluster
+        """Start Ray, check the cluster's settings, measure its nodes and register; returns the
+        agent id. Raises :class:`AgentAlreadyRunning` for a second local agent of one home and
+        ``InputError`` for storage or a worker URL the cluster cannot use."""
+        import ray
+
+        from synapse_nb.agent.cluster import check_storage, check_worker_url, cluster_nodes
         from synapse_nb.agent.ray_runtime import init_ray
 
+        if self.config.is_local and self._local_lock is None:
+            self._local_lock = acquire_local_lock()
+        self._unsettled = self._load_unsettled()
         self.resources = init_ray(self.config.ray_address, self.config.num_cpus, self.config.num_gpus)
-        trt_ok, trt_reason = tensorrt_on_cluster(self.resources)
-        self.resources.update({"tensorrt": trt_ok, "tensorrt_reason": trt_reason})
+        nodes = cluster_nodes()
+        addresses = [n.address for n in nodes]
+        # Before any task is claimed: a cluster that cannot reach them fails every search.
+        check_storage(self.config.storage, self.config.storage_shared, addresses)
+        check_worker_url(self.worker_url, ray.util.get_node_ip_address(), addresses)
+        self._measure(nodes)
+        self._settle_pending()
         agent = self.api.agent.register(
             self.config.name, self.resources, ray_address=self.config.ray_address,
             is_local=self.config.is_local, pid=os.getpid(), host=socket.gethostname(),
+            running_task_ids=list(self._unsettled),
         )
         self.agent_id = agent.id
         threading.Thread(target=self._heartbeat_loop, name="agent-heartbeat", daemon=True).start()
         log.info("agent %s (id %s) ready with %s", self.config.name, self.agent_id, self.resources)
         return agent.id
+
+    def _measure(self, nodes: list[Any]) -> None:
+        """GPUs and TensorRT of every node, measured there, into ``self.resources``."""
+        import ray
+
+        from synapse_nb.agent.cluster import cluster_summary, probe_nodes
+
+        self._node_ids = frozenset(n.node_id for n in nodes)
+        self.resources = {**dict(ray.cluster_resources()), **cluster_summary(probe_nodes(nodes))}
+
+    def _nodes_changed(self) -> bool:
+        """Re-measure when nodes joined or left; True when the resources changed."""
+        from synapse_nb.agent.cluster import cluster_nodes
+
+        nodes = cluster_nodes()
+        if frozenset(n.node_id for n in nodes) == self._node_ids:
+            return False
+        log.info("the Ray cluster changed: %d nodes", len(nodes))
+        self._measure(nodes)
+        return True
 
     def serve_forever(self) -> None:
         """Claim and run tasks until :meth:`shutdown` (or the backend is gone for good)."""
@@ -105,6 +177,7 @@ class Agent:
             self.start()
         while not self._stop.is_set():
             try:
+                self._settle_pending()
                 self._reap_finished()
                 if len(self._running) < self.config.max_concurrent_tasks:
                     self._claim_one()
@@ -177,11 +250,18 @@ class Agent:
         from synapse_nb.actions.runner import task_state
 
         options = self._task_options(record)
+        if self.config.task_resources:
+            options["resources"] = dict(self.config.task_resources)
+        if self.config.storage:
+            # A search's driver runs in this worker: it stores the experiment there.
+            from synapse_nb.agent.cluster import STORAGE_ENV
+
+            options["runtime_env"] = {"env_vars": {STORAGE_ENV: self.config.storage}}
         remote = ray.remote(max_calls=1, max_retries=0)(run_task_in_worker).options(
             name=f"synapse_nb-task-{record.id}", **options)
         # The worker gets a token for this task only: the agent's own never enters Ray.
         task_token = self.api.tokens.for_task(record.id)
-        ref = remote.remote(self.api.url, task_token, record.id, getattr(self.api, "verify", True))
+        ref = remote.remote(self.worker_url, task_token, record.id, getattr(self.api, "verify", True))
         with self._lock:
             self._running[record.id] = _Running(ref=ref, started=time.monotonic(),
                                                 graceful_stop=task_state(record).is_tune)
@@ -201,37 +281,95 @@ class Agent:
             if running.ref not in done_set:
                 self._kill_if_stop_overdue(task_id, running)
                 continue
+            outcome = self._outcome(running)
+            if outcome is not None:
+                # Kept until the backend confirms it (see _settle_pending), across restarts too:
+                # a task dropped before that would stay "running" for ever.
+                with self._lock:
+                    self._unsettled[task_id] = {**outcome, "since": time.time()}
+                self._save_unsettled()
             with self._lock:
                 self._running.pop(task_id, None)
-            self._settle(task_id, running)
+        self._settle_pending()
 
-    def _settle(self, task_id: int, running: _Running) -> None:
-        """Record how a finished Ray task ended when the task itself could not."""
+    @staticmethod
+    def _outcome(running: _Running) -> dict[str, Any] | None:
+        """How a finished Ray task ended, when the task itself may not have recorded it."""
         import ray
         from ray.exceptions import RayTaskError, TaskCancelledError
 
         try:
             ray.get(running.ref)
-            return  # the task recorded its own success
+            return None  # the task recorded its own success
         except TaskCancelledError:
             reason = "stopped"
         except RayTaskError as exc:
             reason = f"error: {exc.cause!r}" if getattr(exc, "cause", None) else "error"
         except Exception as exc:  # noqa: BLE001 - worker crash, OOM kill, node loss: all end the task
             reason = f"{type(exc).__name__}: {exc}"
+        return {"stop_requested": running.stop_requested,
+                "message": f"the task's worker ended unexpectedly ({reason[:500]})"}
+
+    def _settle_pending(self) -> None:
+        """Record the end of every unsettled task the backend has not confirmed; what fails
+        stays for the next round (bounded by ``settle_retry_for``)."""
+        with self._lock:
+            pending = list(self._unsettled.items())
+        for task_id, outcome in pending:
+            try:
+                self._settle(task_id, outcome)
+            except BackendError as exc:
+                if time.time() - float(outcome.get("since", time.time())) < self.config.settle_retry_for:
+                    log.warning("task %s: the backend did not confirm its end yet (%s); retrying", task_id, exc)
+                    continue
+                log.error("task %s: gave up recording its end after %g s: %s", task_id,
+                          self.config.settle_retry_for, exc)
+            with self._lock:
+                self._unsettled.pop(task_id, None)
+            self._save_unsettled()
+
+    def _settle(self, task_id: int, outcome: dict[str, Any]) -> None:
+        """Record how a finished Ray task ended when the task itself could not (raises
+        BackendError until the backend confirms)."""
         record = self.api.task.record(task_id)
         if record.is_final:
             return
-        if running.stop_requested or record.status == "stopping":
+        if outcome.get("stop_requested") or record.status == "stopping":
             self.api.task.set_status(task_id, "stopped")
         else:
-            self._fail(task_id, f"the task's worker ended unexpectedly ({reason[:500]})", step=None)
+            self.api.task.set_status(task_id, "failed",
+                                     error=TaskError(step=outcome.get("step"), message=outcome["message"]))
+
+    def _unsettled_file(self) -> Any:
+        return sub_dir("agent") / f"unsettled-{self.config.name}.json"
+
+    def _load_unsettled(self) -> dict[int, dict[str, Any]]:
+        path = self._unsettled_file()
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the unreadable list of unsettled tasks %s: %s", path, exc)
+            return {}
+        return {int(k): dict(v) for k, v in data.items()}
+
+    def _save_unsettled(self) -> None:
+        path = self._unsettled_file()
+        tmp = path.with_name(f".{path.name}.tmp")
+        with self._lock:
+            data = {str(k): v for k, v in self._unsettled.items()}
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
 
     def _fail(self, task_id: int, message: str, step: str | None) -> None:
         try:
             self.api.task.set_status(task_id, "failed", error=TaskError(step=step, message=message))
-        except BackendError:
-            log.exception("could not mark task %s failed", task_id)
+        except BackendError as exc:
+            log.warning("could not mark task %s failed yet (%s): retrying", task_id, exc)
+            with self._lock:
+                self._unsettled[task_id] = {"message": message, "step": step, "since": time.time()}
+            self._save_unsettled()
 
     def _stop_tasks(self, task_ids: list[int]) -> None:
         import ray
@@ -282,14 +420,21 @@ class Agent:
         while not self._stop.is_set():
             try:
                 with self._lock:
-                    running_ids = list(self._running)
-                to_stop = self.api.agent.heartbeat(self.agent_id, running_task_ids=running_ids)
+                    running_ids = list(self._running) + list(self._unsettled)
+                changed = False
+                try:
+                    changed = self._nodes_changed()
+                except Exception:  # noqa: BLE001 - a Ray hiccup must not cost a heartbeat
+                    log.exception("could not list the Ray cluster's nodes")
+                to_stop = self.api.agent.heartbeat(self.agent_id, resources=self.resources if changed else None,
+                                                   running_task_ids=running_ids)
                 self._backend_ok_at = time.monotonic()
                 if to_stop:
                     self._stop_tasks(list(to_stop))
             except BackendError as exc:
                 log.warning("heartbeat failed: %s", exc)
                 if self._backend_lost_too_long():
+                    log.error("backend unreachable for too long: agent exits")
                     self._stop.set()
             except Exception:  # noqa: BLE001 - keep heartbeating whatever one call did
                 log.exception("heartbeat error")

@@ -34,8 +34,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run plugins ('module:Class') from this package (repeatable; also SYNAPSE_NB_ALLOW_PLUGINS)")
     parser.add_argument("--trust-uploaded-checkpoints", action="store_true",
                         help="load pickled checkpoints that users uploaded (they can run code on this machine)")
+    parser.add_argument("--storage", default=None,
+                        help="experiment storage of searches: a path or s3://BUCKET/PATH every Ray node reaches "
+                             "(default: SYNAPSE_NB_STORAGE, else a folder of this machine's home)")
+    parser.add_argument("--storage-shared", action="store_true",
+                        help="the --storage path is mounted at the same place on every node (NFS)")
+    parser.add_argument("--worker-url", default=None,
+                        help="backend URL the Ray workers report to (default: the agent's own; required to be "
+                             "reachable from other machines when the cluster has any)")
+    parser.add_argument("--task-resources", type=_resources_arg, default={},
+                        help='custom Ray resources every task asks for, as JSON, e.g. \'{"trainer": 1}\'')
     parser.add_argument("--local", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after-backend-lost", type=float, default=None, help=argparse.SUPPRESS)
+
+
+def _resources_arg(text: str) -> dict[str, float]:
+    import json
+
+    try:
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError("not an object")
+        return {str(k): float(v) for k, v in value.items()}
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"expected a JSON object of resource amounts, got {text!r} ({exc})") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,25 +72,47 @@ def run(args: argparse.Namespace) -> int:
 
     # Before ray.init(): the Ray workers this agent starts inherit its environment.
     configure_service_environment()
-    from synapse_nb.agent.agent import Agent, AgentConfig
-    from synapse_nb.api import Api
+    from synapse_nb.agent.agent import Agent, AgentAlreadyRunning, AgentConfig, acquire_local_lock
+    from synapse_nb.errors import InputError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    api = _connect(args.url)
+    lock = None
+    if args.local:
+        try:
+            # Before connecting: a second local agent must not even start a backend.
+            lock = acquire_local_lock()
+        except AgentAlreadyRunning as exc:
+            print(f"synapse-nb agent: {exc}", file=sys.stderr, flush=True)
+            return 2
+    api = _connect(args.url, local=args.local)
+    if api is None:
+        # Its users have all gone (the backend ends with them): a local agent must not start
+        # a backend of its own, or each would keep the other alive with no user left.
+        print("synapse-nb agent: the embedded backend of this home is not running: nothing to serve", file=sys.stderr,
+              flush=True)
+        return 0
     config_fields: dict[str, Any] = {
         "ray_address": args.ray_address, "num_cpus": args.num_cpus, "num_gpus": args.num_gpus,
         "task_cpus": args.task_cpus, "max_concurrent_tasks": args.max_tasks, "is_local": args.local,
         "exit_after_backend_lost": args.exit_after_backend_lost,
         "trust_uploaded_checkpoints": args.trust_uploaded_checkpoints,
+        "storage_shared": args.storage_shared, "worker_url": args.worker_url, "task_resources": args.task_resources,
     }
+    if args.storage:
+        config_fields["storage"] = args.storage
     if args.allow_plugin:
         from synapse_nb.agent.trust import allowed_from_env
 
         config_fields["allowed_plugins"] = [*allowed_from_env(), *args.allow_plugin]
     if args.name:
         config_fields["name"] = args.name
-    agent = Agent(api, AgentConfig(**config_fields))
-    agent.start()
+    agent = Agent(api, AgentConfig(**config_fields), local_lock=lock)
+    try:
+        agent.start()
+    except (InputError, AgentAlreadyRunning) as exc:
+        # Before any task is claimed: say what to change and stop.
+        print(f"synapse-nb agent: {exc}", file=sys.stderr, flush=True)
+        return 2
     # After start(): ray.init() installs its own SIGTERM handler (it only logs), which would
     # keep a stopped agent from saying goodbye to the backend.
     signal.signal(signal.SIGTERM, lambda *_: agent.shutdown())
@@ -78,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _connect(url: str | None) -> Any:
+def _connect(url: str | None, local: bool = False) -> Any:
     from synapse_nb.api import Api
 
     url = url or os.environ.get("SYNAPSE_NB_URL")
@@ -87,6 +131,13 @@ def _connect(url: str | None) -> Any:
         if not token:
             sys.exit("synapse-nb agent: set SYNAPSE_NB_TOKEN to the backend's token")
         return Api(url, token)
+    if local:
+        from synapse_nb._home import home_dir
+        from synapse_nb.api import _embedded
+
+        home = home_dir()
+        found = _embedded.ensure_server(home, owner=False, start=False)
+        return None if found is None else Api(found[0], found[1], _embedded_home=home, _owner=False)
     return Api.from_env(start_agent=False)
 
 

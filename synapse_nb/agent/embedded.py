@@ -26,11 +26,25 @@ def agent_state_file() -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs. A dead agent this process started stays a zombie until reaped
+    (``os.kill(pid, 0)`` takes it for alive): reap it here, and count zombies as dead.
+
+    Example:
+        >>> _alive(os.getpid())
+        True
+    """
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except OSError:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: its parent reaps it
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return True
 
 
 def local_agent_pid() -> int | None:
@@ -46,10 +60,21 @@ def local_agent_pid() -> int | None:
 
 
 def ensure_local_agent(api: Any) -> int:
-    """Start this home's local agent unless it runs already; returns its pid."""
-    pid = local_agent_pid()
-    if pid is not None:
-        return pid
+    """Start this home's local agent unless it runs already; returns its pid.
+
+    Under a lock of the home: two processes calling this at once start one agent (the agent
+    itself also holds a lock for its life, so a second one would exit at once).
+    """
+    from filelock import FileLock
+
+    with FileLock(str(sub_dir("agent") / "spawn.lock"), timeout=60):
+        pid = local_agent_pid()
+        if pid is not None:
+            return pid
+        return _spawn(api)
+
+
+def _spawn(api: Any) -> int:
     log_path = sub_dir("logs") / "agent.log"
     env = {k: v for k, v in os.environ.items() if k not in ("SYNAPSE_NB_TOKEN", "SYNAPSE_NB_URL")}
     with open(log_path, "ab") as log_file:

@@ -152,6 +152,10 @@ class Api:
             return False
         from synapse_nb.agent import embedded
 
+        if embedded.local_agent_pid() is None and self._owner:
+            # The local agent died (killed, crashed): a client that runs the embedded stack
+            # starts it again rather than report "no local agent" for ever.
+            _embedded.ensure_local_agent(self)
         return embedded.local_agent_pid() is not None
 
     # -- facts -------------------------------------------------------------------------

@@ -154,7 +154,29 @@ def _plugin(state: TrainState) -> None:
 
 
 def _resources(agent: Any, state: TrainState) -> None:
+    """One task (or, in a search, one trial) must fit on one node of the agent's cluster:
+    Ray places it on a single node, so the cluster's totals say nothing about a task of two
+    GPUs on a cluster of one-GPU nodes. Agents that report no nodes are judged by totals."""
+    from synapse_nb.schemas.agent import NodeCapabilities, node_shortfalls
+
     resources = agent.resources or {}
+    nodes = [NodeCapabilities.model_validate(n) for n in resources.get("nodes") or []]
+    if nodes:
+        asked = {"cpus": float(state.num_cpus or 0), "gpus": float(state.num_gpus or 0),
+                 "tensorrt": bool(state.export_tensorrt)}
+        lacking = node_shortfalls(nodes, **asked)  # type: ignore[arg-type]
+        if not lacking:
+            return
+        # Name the setting that alone no node satisfies (else the first asked: the combination).
+        fields = {"export_tensorrt": ("tensorrt", "TensorRT"), "num_gpus": ("gpus", "GPUs"), "num_cpus": ("cpus", "CPUs")}
+        requested = [f for f, (key, _) in fields.items() if asked[key]]
+        alone = [f for f in requested if node_shortfalls(nodes, **{fields[f][0]: asked[fields[f][0]]})]
+        field = (alone or requested)[0]
+        unit = "one trial" if state.is_tune else "the task"
+        want = ", ".join(f"{asked[k]:g} {label}" if k != "tensorrt" else label
+                         for f, (k, label) in fields.items() if asked[k])
+        raise InputError(field, f"a node with {want} in the cluster of agent {agent.name!r} ({unit} runs on one node)",
+                         got=getattr(state, field), hint="; ".join(lacking))
     if state.export_tensorrt and not resources.get("tensorrt"):
         raise InputError("export_tensorrt", f"an agent with TensorRT (agent {agent.name!r} has none)", got=True,
                          hint=resources.get("tensorrt_reason") or "TensorRT needs an NVIDIA GPU and the tensorrt package")

@@ -110,11 +110,15 @@ class Task:
         return self
 
     def stop(self, wait: bool = True, timeout: float = 60.0) -> Task:
-        """Stop the task; with ``wait``, until it has stopped."""
+        """Stop the task; with ``wait``, until it has stopped (``TimeoutError`` after
+        ``timeout`` s, naming the status it is still in: a stop that did not happen is not
+        passed over in silence)."""
         self._record = self.api.task.stop(self.id)
         if wait:
             deadline = time.monotonic() + timeout
-            while not self.refresh().is_final and time.monotonic() < deadline:
+            while not self.refresh().is_final:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"task {self.id} still {self.status} {timeout:g} s after it was asked to stop")
                 time.sleep(0.5)
         return self
 

@@ -24,6 +24,9 @@ class AgentCreate(BaseModel):
     pid: int | None = None
     # The agent started with the embedded backend (Api.from_env without a URL).
     is_local: bool = False
+    # Tasks this agent process still runs: registering again under the same name fails the
+    # name's other running tasks ("agent restarted"), since no process runs them any more.
+    running_task_ids: list[int] = Field(default_factory=list)
 
 
 class AgentHeartbeat(BaseModel):
@@ -44,3 +47,70 @@ class Agent(AgentCreate):
     status: AgentStatus
     last_heartbeat: datetime | None = None
     created_at: datetime
+
+
+class NodeCapabilities(BaseModel):
+    """What one node of an agent's Ray cluster has, measured on that node (an agent reports
+    a list of these under ``resources["nodes"]``).
+
+    Example:
+        >>> node = NodeCapabilities(node_id="ab" * 28, address="10.0.0.5", cpus=8, gpus=1)
+        >>> node.label
+        '10.0.0.5/abababab'
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    node_id: str
+    address: str
+    cpus: float = 0.0
+    gpus: float = 0.0
+    # Custom Ray resources of the node (e.g. {"trainer": 1}).
+    resources: dict[str, float] = Field(default_factory=dict)
+    tensorrt: bool = False
+    tensorrt_reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """How the node is named in trial tables and messages: its address and short id (one
+        machine may hold several nodes)."""
+        return node_label(self.address, self.node_id)
+
+
+def node_label(address: str, node_id: str) -> str:
+    """``address/first 8 characters of the Ray node id``.
+
+    Example:
+        >>> node_label("127.0.0.1", "0123456789abcdef")
+        '127.0.0.1/01234567'
+    """
+    return f"{address}/{node_id[:8]}"
+
+
+def node_shortfalls(nodes: list[NodeCapabilities], cpus: float = 0.0, gpus: float = 0.0,
+                    tensorrt: bool = False) -> list[str]:
+    """Why each node cannot hold one task (or one trial) of ``cpus`` CPUs and ``gpus`` GPUs,
+    with TensorRT when asked; an empty list when at least one node can.
+
+    Each node is judged on its own: four nodes of one GPU do not hold a task of two GPUs.
+
+    Example:
+        >>> nodes = [NodeCapabilities(node_id="a" * 16, address="10.0.0.1", cpus=4, gpus=1)]
+        >>> node_shortfalls(nodes, cpus=1, gpus=1)
+        []
+        >>> node_shortfalls(nodes, cpus=1, gpus=2)
+        ['node 10.0.0.1/aaaaaaaa has 1 GPUs, not 2']
+    """
+    reasons: list[str] = []
+    for node in nodes:
+        lacks = []
+        if cpus and node.cpus < cpus:
+            lacks.append(f"{node.cpus:g} CPUs, not {cpus:g}")
+        if gpus and node.gpus < gpus:
+            lacks.append(f"{node.gpus:g} GPUs, not {gpus:g}")
+        if tensorrt and not node.tensorrt:
+            lacks.append(f"no TensorRT ({node.tensorrt_reason or 'not available'})")
+        if not lacks:
+            return []
+        reasons.append(f"node {node.label} has " + "; ".join(lacks))
+    return reasons

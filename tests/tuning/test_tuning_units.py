@@ -71,10 +71,12 @@ def test_an_extension_keeps_its_own_best_unless_an_earlier_trial_did_strictly_be
     assert best(None, None) is None
 
 
-def test_the_final_table_keeps_status_iterations_errors_and_metric_columns() -> None:
-    table = final_table([_trial("a", 0.5), _trial("b", None, "ERROR")], ["x"], "score")
-    assert table["base"] == ["status", "iterations"] and table["metrics"] == ["score"]
-    assert table["trials"]["a"] == {"status": "TERMINATED", "x": 1, "score": 0.5, "iterations": 2}
+def test_the_final_table_keeps_status_iterations_node_errors_and_metric_columns() -> None:
+    table = final_table([{**_trial("a", 0.5), "node": "10.0.0.2/0a1b2c3d"}, _trial("b", None, "ERROR")], ["x"], "score")
+    assert table["base"] == ["status", "iterations", "node"] and table["metrics"] == ["score"]
+    assert table["trials"]["a"] == {"status": "TERMINATED", "x": 1, "score": 0.5, "iterations": 2,
+                                    "node": "10.0.0.2/0a1b2c3d"}
+    assert table["trials"]["b"]["node"] is None
     assert table["trials"]["b"]["error"] == "ValueError: boom" and table["trials"]["b"]["score"] is None
     assert table["trials"]["b"]["failure"] is None  # _trial() gives no code: the row keeps what it is given
 

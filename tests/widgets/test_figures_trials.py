@@ -103,6 +103,19 @@ def test_the_documented_call_gives_a_table_of_every_trial() -> None:
     assert_finite(fig.to_plotly_json())
 
 
+def test_the_node_that_ran_each_trial_is_a_column_after_the_iterations() -> None:
+    df = trials_frame()
+    df["node"] = ["10.0.0.1/aaaaaaaa" if i % 2 else "10.0.0.2/bbbbbbbb" for i in range(len(df))]
+    df.loc[df.index[0], "node"] = None  # a trial not started yet ran nowhere
+    fig = figures.trials_table(df, metrics=METRICS, best_trial=best_of(df))
+    by_header = cells(fig)
+    assert list(by_header)[:4] == ["trial", "status", "iter", "node"]
+    assert "node" not in list(by_header)[4:], "not taken for a hyperparameter"
+    shown = dict(zip(row_ids(fig), by_header["node"], strict=True))
+    for trial_id, node in zip(df["trial_id"], df["node"], strict=True):
+        assert shown[trial_id] == ("" if pd.isna(node) else node)
+
+
 def test_the_best_trial_row_is_highlighted_and_statuses_coloured() -> None:
     df = trials_frame()
     best = best_of(df, "mAP50")

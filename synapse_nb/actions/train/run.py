@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("synapse_nb.run")
 
 _MAX_BATCH = 1000
+# Records one queue holds before writers wait for the sender (back-pressure), so a backend
+# down for hours costs bounded memory; past the wait the oldest records make room.
+MAX_QUEUED = 50_000
+# Unexpected (non-backend) failures in a row before the front records are dropped.
+_MAX_FAILURES = 5
+BACKPRESSURE_WAIT_S = 30.0
 
 
 def _now() -> datetime:
@@ -82,6 +88,8 @@ class TrainRun:
         self.sent_metrics = 0
         # Records the backend refused for good (see _send_or_drop).
         self.refused = 0
+        # Records dropped to bound memory while the backend could not keep up.
+        self.dropped = 0
         self.last_error: str | None = None
 
     # -- what actions call -----------------------------------------------------------------
@@ -179,7 +187,8 @@ class TrainRun:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def flush(self, timeout: float | None = 60.0) -> bool:
-        """Wait until everything buffered is sent; False if ``timeout`` passed first."""
+        """Wait until everything buffered is sent; False if ``timeout`` passed first, with a
+        warning naming what is still unsent (see :meth:`unsent`) and the last error."""
         if self.api is None or self.task_id is None:
             self._drain_offline()
             return True
@@ -188,6 +197,9 @@ class TrainRun:
         while self._has_pending():
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
+                left = {k: v for k, v in self.unsent().items() if v}
+                log.warning("task %s: not sent after %g s: %s (last error: %s)", self.task_id, timeout, left,
+                            self.last_error)
                 return False
             self._idle.wait(timeout=min(0.2, remaining) if remaining is not None else 0.2)
         return True
@@ -201,6 +213,19 @@ class TrainRun:
             self._thread.join(timeout=5)
         return ok
 
+    def unsent(self) -> dict[str, int]:
+        """What is still waiting to be sent, by kind, and what was dropped or refused.
+
+        Example:
+            >>> TrainRun(api=None, task_id=None).unsent()["metrics"]
+            0
+        """
+        with self._lock:
+            return {"metrics": len(self._metrics), "logs": len(self._logs),
+                    "visualizations": len(self._visualizations), "files": len(self._files),
+                    "progress": len(self._progress), "trials": 1 if self._trials is not None else 0,
+                    "dropped": self.dropped, "refused": self.refused}
+
     def pending(self) -> int:
         """Records waiting to be sent."""
         with self._lock:
@@ -213,7 +238,17 @@ class TrainRun:
         return self.pending() > 0 or not self._idle.is_set()
 
     def _push(self, queue: deque[Any], record: Any) -> None:
+        full = len(queue) >= MAX_QUEUED
+        if full and self._thread is not None and threading.current_thread() is not self._thread:
+            # Back-pressure: the writer waits (bounded) for the sender to make room.
+            self._kick()
+            deadline = time.monotonic() + BACKPRESSURE_WAIT_S
+            while len(queue) >= MAX_QUEUED and time.monotonic() < deadline and self._thread.is_alive():
+                time.sleep(0.05)
         with self._lock:
+            if len(queue) >= MAX_QUEUED:
+                queue.popleft()
+                self.dropped += 1
             queue.append(record)
         self._kick()
 
@@ -242,6 +277,7 @@ class TrainRun:
 
     def _loop(self) -> None:
         backoff = 0.25
+        failures = 0
         while True:
             self._wake.wait(timeout=self.flush_interval)
             self._wake.clear()
@@ -254,6 +290,7 @@ class TrainRun:
             try:
                 self._send_once()
                 backoff = 0.25
+                failures = 0
                 self.last_error = None
             except BackendError as exc:
                 self.last_error = str(exc)
@@ -262,8 +299,34 @@ class TrainRun:
                     continue
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - the sender must outlive any one bad record or call
+                # Anything else (a serialisation bug, a full disk while reading a file): said,
+                # and retried with backoff; the writers never wait on a dead thread.
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("sending the records of task %s failed (retrying)", self.task_id)
+                failures += 1
+                if failures >= _MAX_FAILURES:
+                    self._drop_front()
+                    failures = 0
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
             if self.pending() == 0:
                 self._idle.set()
+
+    def _drop_front(self) -> None:
+        """After repeated unexpected failures: drop the record at the front of each queue (one
+        of them keeps failing), so what is queued behind it still goes out."""
+        with self._lock:
+            for queue in (self._metrics, self._logs, self._visualizations):
+                if queue:
+                    queue.popleft()
+                    self.dropped += 1
+            self._held.clear()
+            for coalesced in (self._files, self._progress):
+                if coalesced:
+                    coalesced.pop(next(iter(coalesced)))
+                    self.dropped += 1
+        log.error("task %s: dropped records that could not be sent (%d dropped so far)", self.task_id, self.dropped)
 
     def _send_once(self) -> None:
         """Send one batch of each kind. A batch is removed from the buffer only once sent."""

@@ -35,9 +35,15 @@ class AgentResource(Resource):
         is_local: bool = False,
         pid: int | None = None,
         host: str | None = None,
+        running_task_ids: Iterable[int] = (),
     ) -> Agent:
-        """Register an agent (again: same name, same id) as online."""
-        body = AgentCreate(name=name, resources=resources or {}, ray_address=ray_address, is_local=is_local, pid=pid, host=host)
+        """Register an agent (again: same name, same id) as online.
+
+        Registering again under a name fails that name's running tasks that are not in
+        ``running_task_ids`` with "agent restarted" (the process that ran them is gone).
+        """
+        body = AgentCreate(name=name, resources=resources or {}, ray_address=ray_address, is_local=is_local, pid=pid,
+                           host=host, running_task_ids=ids_param(running_task_ids))
         # Registration is keyed by name on the backend, so sending it twice is harmless.
         return Agent.model_validate(self._http.json("POST", "/agents", json=body.model_dump(), idempotent=True))
 

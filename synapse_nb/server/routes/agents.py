@@ -51,6 +51,21 @@ def mark_offline(conn: sqlite3.Connection, agent_id: int, name: str, reason: str
     return ids
 
 
+def _fail_orphans(conn: sqlite3.Connection, agent_id: int, name: str, still_running: set[int]) -> list[int]:
+    """Fail the running tasks of an agent that registers again, except those it says it still
+    runs: a restarted agent process (even within the heartbeat timeout) runs none of them."""
+    stamp = now()
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM tasks WHERE agent_id = ? AND status IN ('running', 'stopping')", (agent_id,))
+        if r[0] not in still_running]
+    error = dumps_field({"step": None, "message": f"agent {name} restarted while the task ran", "traceback": None},
+                        "error")
+    for task_id in ids:
+        conn.execute("UPDATE tasks SET status = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+                     (error, stamp, stamp, task_id))
+    return ids
+
+
 def touch_agent(conn: sqlite3.Connection, agent_id: int) -> None:
     """Record a sign of life from an agent (heartbeat or claim)."""
     conn.execute("UPDATE agents SET status = 'online', last_heartbeat = ? WHERE id = ?", (time.time(), agent_id))
@@ -71,6 +86,7 @@ def register_agent(body: AgentCreate, ctx: Ctx) -> Agent:
             agent_id = int(cur.lastrowid or 0)
         else:
             agent_id = row[0]
+            _fail_orphans(conn, agent_id, body.name, set(body.running_task_ids))
             conn.execute(
                 "UPDATE agents SET resources = ?, ray_address = ?, host = ?, pid = ?, is_local = ?, status = 'online', "
                 "last_heartbeat = ? WHERE id = ?",

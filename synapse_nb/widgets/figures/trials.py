@@ -2,7 +2,8 @@
 
 Input is the DataFrame ``task.trials()`` returns: one row per trial with ``trial_id``,
 ``status`` (PENDING, RUNNING, PAUSED, TERMINATED, ERROR), one column per hyperparameter and
-per metric, and optionally ``iterations`` (epochs done) and ``error``. Which columns are
+per metric, and optionally ``iterations`` (epochs done), ``node`` (the Ray node that ran the
+trial) and ``error``. Which columns are
 hyperparameters and which are metrics is given by the caller, as the trial table reports it.
 
 Built to stay readable at hundreds of trials: the table's height is bounded (it scrolls),
@@ -218,7 +219,7 @@ def trials_table_data(
     metric_names = [resolve_metric(m, df.columns) for m in metric_names]
     if sort_by is not None:
         sort_by = resolve_metric(sort_by, df.columns)
-    fixed = [c for c in ("trial_id", "status", "iterations") if c in df.columns]
+    fixed = [c for c in ("trial_id", "status", "iterations", "node") if c in df.columns]
     if hp_names is None:
         hp_names = [c for c in df.columns if c not in {*fixed, "error", *metric_names}]
     elif has_rows:
@@ -259,6 +260,9 @@ def trials_table_data(
         spec.append(("status", "status", statuses, [theme.status_color(s) for s in statuses], "left"))
     if "iterations" in rows.columns:
         spec.append(("iterations", "iter", theme.format_column(rows["iterations"].tolist()), plain, "right"))
+    if "node" in rows.columns:
+        nodes = ["" if theme.is_missing(v) else str(v) for v in rows["node"].tolist()]
+        spec.append(("node", "node", nodes, plain, "left"))
     for name in [*hp_names, *metric_names]:
         values = rows[name].tolist() if name in rows.columns else [None] * n
         text_column = name in hp_names and n > 0 and _numeric(rows[name]) is None

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ from synapse_nb.actions.train.tune.guard import SearchGuard, clear_stop_reason, 
 from synapse_nb.actions.train.tune.lineage import SearchLineage, search_lineage
 from synapse_nb.actions.train.tune.results import final_table, trial_models_of, trial_records, tune_result
 from synapse_nb.actions.train.tune.spec import TrialSpec
-from synapse_nb.actions.train.tune.table import REPORT_TOKEN, TrialTableCallback, trial_dirname, write_binding
+from synapse_nb.actions.train.tune.table import (
+    REPORT_BINDING,
+    REPORT_TOKEN,
+    TrialTableCallback,
+    trial_dirname,
+    write_binding,
+)
 from synapse_nb.errors import InputError, TaskStopped
 from synapse_nb.state import TrainState
 from synapse_nb.steps.upload import experiment_name as default_experiment_name
@@ -146,6 +153,24 @@ def extension_config(config: Any, old_trials: list[dict[str, Any]], run: Any) ->
     return config.model_copy(update={"search_alg": search_alg})
 
 
+def experiment_storage(work_dir: Path, configured: str | None) -> str:
+    """Where Ray Tune keeps the search (its ``storage_path``): the agent's storage setting
+    (``SYNAPSE_NB_STORAGE``: a path or a URI such as ``s3://bucket/experiments``, reachable
+    from every node), else the task's own folder.
+
+    Example:
+        >>> experiment_storage(Path("/runs/task-3"), "s3://team/experiments/")
+        's3://team/experiments'
+        >>> experiment_storage(Path("/runs/task-3"), None) == str(Path("/runs/task-3/tune").resolve())
+        True
+    """
+    from synapse_nb.agent.cluster import is_remote_storage
+
+    if configured:
+        return configured.rstrip("/") if is_remote_storage(configured) else str(Path(configured).expanduser().resolve())
+    return str((work_dir / "tune").resolve())
+
+
 def _model_name(state: TrainState, checkpoint: dict[str, Any] | None) -> str:
     if checkpoint and checkpoint.get("name"):
         return str(checkpoint["name"])
@@ -197,20 +222,28 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         finished=_finished_trials(api, lineage, record),
     )
     trainable = tune.with_resources(tune.with_parameters(_trainable(), spec=spec), _trial_resources(state))
-    storage = (runtime.work_dir / "tune").resolve()
-    experiment_dir = storage / lineage.experiment
-    extra_rows = {t["trial_id"]: {"status": t.get("status", "TERMINATED"), **t.get("config", {}),
-                                  **t.get("metrics", {})} for t in old_trials}
-    callback = TrialTableCallback(experiment_dir, space.names, tune_config.metrics, total + len(old_trials), extra_rows)
-    guard = SearchGuard(experiment_dir, tune_config.max_failed_trials, tune_config.max_consecutive_failures,
-                        tune_config.idle_timeout, resources=_trial_resources(state))
-    write_binding(experiment_dir, api.url, record.id, verify=getattr(api, "verify", True))
-    clear_stop_reason(experiment_dir)
+    from synapse_nb.agent.cluster import STORAGE_ENV
 
-    if lineage.restoring and tune.Tuner.can_restore(str(experiment_dir)):
-        run.log(f"resuming search {lineage.experiment}: finished trials are kept")
-        forget_failures(experiment_dir)
-        tuner = tune.Tuner.restore(str(experiment_dir), trainable=trainable, resume_unfinished=True,
+    storage = experiment_storage(runtime.work_dir, os.environ.get(STORAGE_ENV))
+    experiment_uri = f"{storage}/{lineage.experiment}"
+    # The binding file stays on this machine (the storage may be remote); a restored
+    # callback reads this run's binding from REPORT_BINDING instead. The search guard keeps
+    # its stop reason there too.
+    binding_dir = (runtime.work_dir / "tune" / lineage.experiment).resolve()
+    trials_dir = binding_dir if "://" in storage else Path(experiment_uri)
+    extra_rows = {t["trial_id"]: {"status": t.get("status", "TERMINATED"), "node": t.get("node"),
+                                  **t.get("config", {}), **t.get("metrics", {})} for t in old_trials}
+    callback = TrialTableCallback(binding_dir, space.names, tune_config.metrics, total + len(old_trials), extra_rows)
+    guard = SearchGuard(binding_dir, tune_config.max_failed_trials, tune_config.max_consecutive_failures,
+                        tune_config.idle_timeout, resources=_trial_resources(state))
+    binding = {"url": api.url, "task_id": record.id, "offset": 0, "verify": getattr(api, "verify", True)}
+    write_binding(binding_dir, api.url, record.id, verify=binding["verify"])
+    clear_stop_reason(binding_dir)
+
+    if lineage.restoring and tune.Tuner.can_restore(experiment_uri):
+        run.log(f"resuming search {lineage.experiment} from {storage}: finished trials are kept")
+        forget_failures(trials_dir)
+        tuner = tune.Tuner.restore(experiment_uri, trainable=trainable, resume_unfinished=True,
                                    resume_errored=False, restart_errored=True)
     else:
         tuner = tune.Tuner(
@@ -218,7 +251,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
             param_space=space.to_ray(),
             tune_config=tuner_config,
             run_config=tune.RunConfig(
-                storage_path=str(storage), name=lineage.experiment, callbacks=[callback, guard], verbose=0,
+                storage_path=storage, name=lineage.experiment, callbacks=[callback, guard], verbose=0,
                 stop=guard.stopper(),
                 # One retry per trial: a trial whose own code failed replays its recorded
                 # failure at once (trial.py), so only a lost worker really runs again.
@@ -228,10 +261,11 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         )
     objectives = ", ".join(f"{m} ({o})" for m, o in zip(tune_config.metrics, tune_config.modes))
     run.log(f"search {lineage.experiment}: {total} trials, metric {objectives}")
-    reporting = REPORT_TOKEN.set(api.token)
+    reporting, bound = REPORT_TOKEN.set(api.token), REPORT_BINDING.set(binding)
     try:
         results = tuner.fit()
     finally:
+        REPORT_BINDING.reset(bound)
         REPORT_TOKEN.reset(reporting)
     if api.task.record(record.id).status == "stopping":
         # Interrupted by the agent: Ray Tune ended the trials and saved the experiment, so a
@@ -242,7 +276,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     records = trial_records(api, record, results, lineage.attempts, exp_name, framework)
     all_trials = old_trials + records
     metric = tune_config.primary_metric
-    stop_search_if_guarded(experiment_dir, run, lambda: run.log_trials(**final_table(all_trials, space.names,
+    stop_search_if_guarded(binding_dir, run, lambda: run.log_trials(**final_table(all_trials, space.names,
                                                                                    tune_config.metrics)))
     choice = select_best(results, all_trials, tune_config)
     if choice is None:

@@ -20,6 +20,17 @@ from typing import Any
 TRIAL_FILES = "trials"
 # Facts for a trial's model kept beside its weights (e.g. the trainer's own arguments).
 MODEL_CONFIG_FILE = "model_config.json"
+# What a trial reports beside its metrics: the node it runs on (the trials table's column).
+NODE_KEY = "node"
+
+
+def this_node() -> str:
+    """The label of the Ray node this process runs on (see ``NodeCapabilities.label``)."""
+    import ray
+
+    from synapse_nb.schemas.agent import node_label
+
+    return node_label(ray.util.get_node_ip_address(), ray.get_runtime_context().get_node_id())
 
 
 def trial_prefix(trial_id: str) -> str:
@@ -155,6 +166,8 @@ class TrialReporter:
 
         self.reports += 1
         self._sending = True
+        # The node beside the metrics: the trials table shows where each trial ran.
+        values = {**values, NODE_KEY: this_node()}
         try:
             if self.report_checkpoints and checkpoint_dir is not None and Path(checkpoint_dir).is_dir():
                 tune.report(values, checkpoint=tune.Checkpoint.from_directory(str(checkpoint_dir)))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synapse_nb.actions.train.tune.reporter import MODEL_CONFIG_FILE, trial_prefix
-from synapse_nb.actions.train.tune.table import TRIAL_DIR_PREFIX, metric_columns, snapshot_row
+from synapse_nb.actions.train.tune.table import BASE_COLUMNS, TRIAL_DIR_PREFIX, metric_columns, snapshot_row, trial_node
 
 _RAY_BOOKKEEPING = ("time_", "timestamp", "iterations_since_restore", "pid", "done")
 
@@ -90,7 +90,7 @@ def trial_records(api: Any, record: Any, results: Any, attempts: list[int], exp_
             model_id = _model_from_files(api, record, trial_id, exp_name, config, numeric, framework)
         records.append({
             "trial_id": trial_id, "trial_logdir": str(result.path), "model_id": model_id, "config": config,
-            "metrics": numeric, "iterations": metrics.get("training_iteration"),
+            "metrics": numeric, "iterations": metrics.get("training_iteration"), "node": trial_node(metrics),
             "status": "ERROR" if result.error else "TERMINATED",
             **(_failure_fields(result.error) if result.error else {"error": None, "failure": None}),
         })
@@ -117,13 +117,14 @@ def final_table(records: list[dict[str, Any]], hyperparameters: list[str], metri
     for t in records:
         row = snapshot_row(t["status"], t["config"], t["metrics"], hyperparameters, metrics)
         row["iterations"] = t.get("iterations")
+        row["node"] = t.get("node")
         if t.get("error"):
             row["error"] = t["error"]
             row["failure"] = t.get("failure")
         if pareto is not None:
             row["pareto"] = t["trial_id"] in pareto
         rows[t["trial_id"]] = row
-    return {"trials": rows, "base": ["status", "iterations"], "hyperparameters": hyperparameters, "metrics": metrics}
+    return {"trials": rows, "base": list(BASE_COLUMNS), "hyperparameters": hyperparameters, "metrics": metrics}
 
 
 def tune_result(record: Any, records: list[dict[str, Any]], best: dict[str, Any], metric: str, exp_name: str,
@@ -134,7 +135,8 @@ def tune_result(record: Any, records: list[dict[str, Any]], best: dict[str, Any]
     fixed ones and its own). ``selection`` says which rule chose the best, at what budget."""
     from synapse_nb._yaml import dump_hyperparameters
 
-    keys = ("trial_id", "trial_logdir", "model_id", "config", "metrics", "status", "error", "failure", "iterations")
+    keys = ("trial_id", "trial_logdir", "model_id", "config", "metrics", "status", "error", "failure", "iterations",
+            "node")
     return {
         "model_id": best.get("model_id"),
         "best_trial": {**{k: best[k] for k in ("trial_id", "trial_logdir", "config", "metrics")},

@@ -20,6 +20,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from synapse_nb.actions.train.tune.reporter import NODE_KEY
+
 try:
     from ray.tune import Callback
 except ImportError:  # pragma: no cover - ray is a dependency; this keeps import-time light paths safe
@@ -29,6 +31,9 @@ BINDING_FILE = ".synapse_nb_binding.json"
 FINISHED = ("TERMINATED", "ERROR")
 TRIAL_DIR_PREFIX = "trial_"
 MAX_METRIC_COLUMNS = 4
+# The trials table's first columns; ``node`` is the Ray node that ran the trial.
+BASE_COLUMNS = ("status", "iterations", "node")
+
 _PREFERRED_METRICS = ("mAP50-95", "mAP50", "precision", "recall", "fitness")
 
 
@@ -36,6 +41,18 @@ def trial_dirname(trial: Any) -> str:
     """A trial's folder name, ``trial_<trial id>``: short, and the id can be read back from it
     (a trial that fails before reporting has no result to carry its id)."""
     return f"{TRIAL_DIR_PREFIX}{trial.trial_id}"
+
+
+def trial_node(result: dict[str, Any]) -> str | None:
+    """The node a trial's result came from: the label the trial reported, else the node's
+    address Ray adds to every result (enough where each node is its own machine).
+
+    Example:
+        >>> trial_node({"node": "10.0.0.2/0a1b2c3d", "node_ip": "10.0.0.2"}), trial_node({"node_ip": "10.0.0.2"})
+        ('10.0.0.2/0a1b2c3d', '10.0.0.2')
+    """
+    value = result.get(NODE_KEY) or result.get("node_ip")
+    return str(value) if value else None
 
 
 def metric_columns(metric: str | list[str], results: list[dict[str, Any]]) -> list[str]:
@@ -60,6 +77,9 @@ def metric_columns(metric: str | list[str], results: list[dict[str, Any]]) -> li
 # pickled experiment: the driver sets it (context-local, not process-wide) around fit(),
 # whose loop calls the callbacks in the same thread.
 REPORT_TOKEN: ContextVar[str | None] = ContextVar("synapse_nb_report_token", default=None)
+# The binding of this (re)start, set beside the token: a search restored by another agent,
+# from shared storage, carries the first agent's binding folder, which this machine lacks.
+REPORT_BINDING: ContextVar[dict[str, Any] | None] = ContextVar("synapse_nb_report_binding", default=None)
 
 
 def write_binding(experiment_dir: Path, url: str, task_id: int, offset: int = 0, verify: bool | str = True) -> None:
@@ -134,7 +154,7 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
             from synapse_nb.actions.train.run import TrainRun
             from synapse_nb.api import Api
 
-            binding = json.loads((self.binding_dir / BINDING_FILE).read_text())
+            binding = REPORT_BINDING.get() or json.loads((self.binding_dir / BINDING_FILE).read_text())
             token = REPORT_TOKEN.get()
             if token is None:
                 raise RuntimeError("the trial table callback runs outside the search that set its token")
@@ -152,6 +172,7 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
         row = snapshot_row(str(trial.status), trial.config or {}, trial.last_result or {}, self.hyperparameters,
                            self.metrics)
         row["iterations"] = (trial.last_result or {}).get("training_iteration")
+        row["node"] = trial_node(trial.last_result or {})
         if str(trial.status) == "ERROR":
             failure = _failure(trial)
             row["error"], row["failure"] = failure.describe()[:500], failure.code
@@ -168,7 +189,7 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
         if not force and now - self._last_sent < self.min_interval:
             return
         self._last_sent = now
-        run.log_trials(trials=self.rows, base=["status", "iterations"], hyperparameters=self.hyperparameters,
+        run.log_trials(trials=self.rows, base=list(BASE_COLUMNS), hyperparameters=self.hyperparameters,
                        metrics=self.metrics, best_trial="")
 
 
