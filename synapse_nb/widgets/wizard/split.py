@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as w
 
 from synapse_nb.errors import InputError
-from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit, split_counts
+from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
@@ -75,7 +75,7 @@ class SplitStep(StepCard):
         self._project_id = data.project.id
         by_dataset = {d.id: d for d in data.datasets}
         dataset_options = [(f"{d.name} ({plural(d.item_count, 'item')})", d.id) for d in by_dataset.values()]
-        collection_options = [(f"{c.name} ({plural(len(c.item_ids), 'item')})", c.id) for c in data.collections]
+        collection_options = [(f"{c.name} ({plural(data.stats.collections.get(c.id, 0), 'item')})", c.id) for c in data.collections]
         for select in (self.train_datasets, self.val_datasets):
             select.value = ()
             select.options = dataset_options
@@ -111,7 +111,7 @@ class SplitStep(StepCard):
         data = self.ctx.project
         if data is None:
             raise InputError("project_id", "a project picked in step 1")
-        return split_counts(self.split(), data.items)
+        return self.ctx.split_counts(self.split())
 
     def update_counts(self) -> None:
         """Re-split and show the live counts, or the reason the split does not work."""
@@ -122,7 +122,7 @@ class SplitStep(StepCard):
         except ValueError as exc:
             self.counts.value = message_html("error", error_text(exc))
             return
-        total = len(self.ctx.project.items) if self.ctx.project else 0
+        total = self.ctx.project.item_count if self.ctx.project else 0
         unused = total - n_train - n_val
         extra = f" · {plural(unused, 'item')} unused" if unused > 0 else ""
         extra += " · some items on both sides" if unused < 0 else ""
