@@ -9,6 +9,8 @@ Example:
     >>> parser = build_parser()
     >>> parser.parse_args(["--num-cpus", "2"]).num_cpus
     2.0
+    >>> _pool_config(parser.parse_args(["--pool-size", "2"])).size
+    2
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run plugins ('module:Class') from this package (repeatable; also SYNAPSE_NB_ALLOW_PLUGINS)")
     parser.add_argument("--trust-uploaded-checkpoints", action="store_true",
                         help="load pickled checkpoints that users uploaded (they can run code on this machine)")
+    parser.add_argument("--pool-size", type=int, default=1,
+                        help="warm workers kept ready, with torch and ultralytics imported (default 1; 0: a fresh worker per task)")
+    parser.add_argument("--pool-max-tasks", type=int, default=20, help="tasks a warm worker runs before it is replaced (default 20)")
+    parser.add_argument("--pool-max-memory-mb", type=float, default=8192.0,
+                        help="replace a warm worker whose memory after a task is past this many MiB (default 8192)")
     parser.add_argument("--local", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after-backend-lost", type=float, default=None, help=argparse.SUPPRESS)
 
@@ -60,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         "task_cpus": args.task_cpus, "max_concurrent_tasks": args.max_tasks, "is_local": args.local,
         "exit_after_backend_lost": args.exit_after_backend_lost,
         "trust_uploaded_checkpoints": args.trust_uploaded_checkpoints,
+        "pool": _pool_config(args),
     }
     if args.allow_plugin:
         from synapse_nb.agent.trust import allowed_from_env
@@ -76,6 +84,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"agent {agent.config.name} (id {agent.agent_id}) serving {api.url}", flush=True)
     agent.serve_forever()
     return 0
+
+
+def _pool_config(args: argparse.Namespace) -> Any:
+    """The pool settings from the command line; a bad value exits naming the option."""
+    from pydantic import ValidationError
+
+    from synapse_nb.agent.pool import PoolConfig
+
+    try:
+        return PoolConfig(size=args.pool_size, max_tasks_per_worker=args.pool_max_tasks,
+                          max_memory_mb=args.pool_max_memory_mb)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = {"size": "--pool-size", "max_tasks_per_worker": "--pool-max-tasks",
+                  "max_memory_mb": "--pool-max-memory-mb"}.get(str(error["loc"][0]), str(error["loc"][0]))
+        sys.exit(f"synapse-nb agent: {option}: {error['msg']}, got {error.get('input')!r}")
 
 
 def _connect(url: str | None) -> Any:
