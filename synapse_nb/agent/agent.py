@@ -261,8 +261,12 @@ class Agent:
                 continue
             running.stop_requested = True
             log.info("stopping task %s", task_id)
-            if running.extra.get("pooled") and self.pool is not None and self.pool.stop(task_id):
-                continue  # its warm worker is killed and replaced (Ray cannot force-cancel an actor call)
+            if running.extra.get("pooled"):
+                # Its warm worker is killed and replaced (Ray cannot force-cancel an actor
+                # call); a worker no longer running it has already ended it.
+                if self.pool is not None:
+                    self.pool.stop(task_id)
+                continue
             ray.cancel(running.ref, force=True, recursive=True)
 
     def _cancel_all(self, reason: str) -> None:
