@@ -36,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run plugins ('module:Class') from this package (repeatable; also SYNAPSE_NB_ALLOW_PLUGINS)")
     parser.add_argument("--trust-uploaded-checkpoints", action="store_true",
                         help="load pickled checkpoints that users uploaded (they can run code on this machine)")
-    parser.add_argument("--pool-size", type=int, default=1,
-                        help="warm workers kept ready, with torch and ultralytics imported (default 1; 0: a fresh worker per task)")
+    parser.add_argument("--pool-size", type=int, default=None,
+                        help="warm workers kept ready, with torch and ultralytics imported; 0: a fresh worker per task "
+                             "(default 1 on a local Ray, 0 when joining a cluster: an idle warm worker holds a task's "
+                             "CPUs that other agents of the cluster could use)")
     parser.add_argument("--pool-max-tasks", type=int, default=20, help="tasks a warm worker runs before it is replaced (default 20)")
     parser.add_argument("--pool-max-memory-mb", type=float, default=8192.0,
                         help="replace a warm worker whose memory after a task is past this many MiB (default 8192)")
@@ -93,7 +95,8 @@ def _pool_config(args: argparse.Namespace) -> Any:
     from synapse_nb.agent.pool import PoolConfig
 
     try:
-        return PoolConfig(size=args.pool_size, max_tasks_per_worker=args.pool_max_tasks,
+        size = args.pool_size if args.pool_size is not None else (0 if args.ray_address else 1)
+        return PoolConfig(size=size, max_tasks_per_worker=args.pool_max_tasks,
                           max_memory_mb=args.pool_max_memory_mb)
     except ValidationError as exc:
         error = exc.errors()[0]

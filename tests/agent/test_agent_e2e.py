@@ -100,7 +100,8 @@ def test_a_crashing_task_never_takes_the_agent_down(
 def test_tasks_reuse_the_warm_worker_and_a_stop_kills_and_replaces_it(
     backend: Backend, project: Project, start_agent: Callable[..., AgentProcess], tmp_path: Path
 ) -> None:
-    agent = start_agent("cluster-a")  # the default pool: one warm worker with torch and ultralytics imported
+    # One warm worker with torch and ultralytics imported (the agent's default preload).
+    agent = start_agent("pooled", "--pool-size", "1")
     train = snb.TrainApi(backend.api)
     ledger = tmp_path / "ledger.jsonl"
 
@@ -122,6 +123,7 @@ def test_tasks_reuse_the_warm_worker_and_a_stop_kills_and_replaces_it(
 
     run().wait(timeout=300, progress=False)
     assert _ledger(ledger)[-1]["pid"] not in (pid, None), "a fresh warm worker took the next task"
+    agent.stop()  # its warm worker holds a CPU of the test cluster: give it back to the other tests
 
 
 def _alive(pid: int) -> bool:

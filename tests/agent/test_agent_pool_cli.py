@@ -14,6 +14,12 @@ def test_the_default_pool_is_one_warm_worker_with_the_training_stack() -> None:
     assert {"torch", "ultralytics"} <= set(config.preload) == set(DEFAULT_PRELOAD)
 
 
+def test_an_agent_joining_a_cluster_keeps_no_warm_worker_unless_asked() -> None:
+    # An idle warm worker would hold a task's CPUs from the other agents of the cluster.
+    assert _pool_config(build_parser().parse_args(["--ray-address", "10.0.0.1:6379"])).size == 0
+    assert _pool_config(build_parser().parse_args(["--ray-address", "auto", "--pool-size", "1"])).size == 1
+
+
 def test_pool_options_are_read_and_size_0_turns_it_off() -> None:
     args = build_parser().parse_args(["--pool-size", "0", "--pool-max-tasks", "3", "--pool-max-memory-mb", "512"])
     config = _pool_config(args)
