@@ -9,7 +9,6 @@ ultralytics; the end-to-end agent tests run on that), so the module costs second
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +18,12 @@ import psutil
 import pytest
 
 from synapse_nb.agent.pool import PoolConfig, WorkerPool
+from tests.agent.pool_helpers import leak, slow_answer, whoami
 
 ray = pytest.importorskip("ray")
 from ray.exceptions import RayActorError  # noqa: E402
 
-LIGHT = ("decimal",)  # a module a fresh Ray worker has not imported
+LIGHT = ("wave",)  # a module a fresh Ray worker has not imported (the last test checks)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,7 +33,9 @@ def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     if ray.is_initialized():
         pytest.skip("Ray is already initialised in this process")
     temp = Path(tempfile.mkdtemp(prefix="snb-pool-"))  # short: Ray's socket paths have a length limit
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False, _temp_dir=str(temp))
+    repo = Path(__file__).resolve().parents[2]  # the workers import the helpers by name
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False, _temp_dir=str(temp),
+             runtime_env={"env_vars": {"PYTHONPATH": str(repo)}})
     yield
     ray.shutdown()
 
@@ -42,10 +44,6 @@ def _pool(**config: Any) -> WorkerPool:
     pool = WorkerPool(PoolConfig(preload=LIGHT, **config), {"num_cpus": 0.5, "num_gpus": 0})
     pool.fill()
     return pool
-
-
-def _whoami() -> dict[str, Any]:
-    return {"pid": os.getpid(), "preloaded": "decimal" in sys.modules}
 
 
 def _gone(pid: int, timeout: float = 60.0) -> bool:
@@ -62,7 +60,7 @@ def test_a_warm_worker_is_reused_then_replaced_after_max_tasks() -> None:
     try:
         runs = []
         for task_id in (1, 2, 3):
-            ref = pool.submit(task_id, _whoami)
+            ref = pool.submit(task_id, whoami)
             assert ref is not None
             runs.append(ray.get(ref, timeout=120))
             pool.finished(task_id)
@@ -86,7 +84,7 @@ def test_stop_kills_the_worker_at_once_and_a_fresh_one_takes_the_next_task() -> 
         assert _gone(worker["pid"]), "the stopped task's process is gone"
         assert not pool.running(7) and not pool.stop(7)
         pool.finished(7)  # the agent reports it ended; nothing more to do
-        after = ray.get(pool.submit(8, _whoami), timeout=120)
+        after = ray.get(pool.submit(8, whoami), timeout=120)
         assert after["pid"] != worker["pid"] and after["preloaded"]
     finally:
         pool.shutdown()
@@ -96,7 +94,7 @@ def test_a_crash_fails_only_its_own_task() -> None:
     pool = _pool(size=2)
     try:
         crashed = pool.submit(1, os._exit, 3)  # the process dies, as an OOM kill or a segfault ends it
-        other = pool.submit(2, _slow_answer)
+        other = pool.submit(2, slow_answer)
         assert crashed is not None and other is not None
         with pytest.raises(RayActorError):
             ray.get(crashed, timeout=60)
@@ -110,11 +108,6 @@ def test_a_crash_fails_only_its_own_task() -> None:
         pool.shutdown()
 
 
-def _slow_answer() -> str:
-    time.sleep(2)
-    return "answered"
-
-
 def test_a_worker_whose_memory_grew_past_the_limit_is_replaced() -> None:
     probe = _pool(max_memory_mb=None)
     try:
@@ -124,30 +117,24 @@ def test_a_worker_whose_memory_grew_past_the_limit_is_replaced() -> None:
     limit = idle["memory_mb"] + 150
     pool = _pool(max_memory_mb=limit)
     try:
-        small = ray.get(pool.submit(1, _whoami), timeout=120)
+        small = ray.get(pool.submit(1, whoami), timeout=120)
         pool.finished(1)
-        assert ray.get(pool.submit(2, _whoami), timeout=120)["pid"] == small["pid"], "under the limit: kept"
+        assert ray.get(pool.submit(2, whoami), timeout=120)["pid"] == small["pid"], "under the limit: kept"
         pool.finished(2)
-        leaked = ray.get(pool.submit(3, _leak, 300), timeout=120)
+        leaked = ray.get(pool.submit(3, leak, 300), timeout=120)
         assert leaked == small["pid"]
         pool.finished(3)
         assert pool.replaced == 1, f"a worker past {limit:.0f} MiB was replaced"
         assert _gone(small["pid"])
-        assert ray.get(pool.submit(4, _whoami), timeout=120)["pid"] != small["pid"]
+        assert ray.get(pool.submit(4, whoami), timeout=120)["pid"] != small["pid"]
     finally:
         pool.shutdown()
-
-
-def _leak(mib: int) -> int:
-    # Kept after the task returns, as a leak would be; written, so the pages are resident.
-    sys.modules[__name__].__dict__.setdefault("kept", []).append(b"x" * (mib * 2**20))
-    return os.getpid()
 
 
 def test_a_worker_that_cannot_start_turns_the_pool_off() -> None:
     pool = WorkerPool(PoolConfig(preload=("no_such_module_anywhere",), start_timeout=120), {"num_cpus": 0.5})
     pool.fill()
-    assert pool.submit(1, _whoami) is None, "the task goes to a fresh worker instead"
+    assert pool.submit(1, whoami) is None, "the task goes to a fresh worker instead"
     assert not pool.config.enabled
 
 
@@ -157,7 +144,7 @@ def test_release_idle_frees_the_resources_and_fill_warms_again() -> None:
         pool.workers()
         assert pool.release_idle() == 2
         # What the idle workers held is free again: a task needing the whole machine runs.
-        assert ray.get(ray.remote(num_cpus=2)(_whoami).remote(), timeout=120)["preloaded"] is False
+        assert ray.get(ray.remote(num_cpus=2)(whoami).remote(), timeout=120)["preloaded"] is False
         pool.fill()
         assert len(pool.workers()) == 2
     finally:
