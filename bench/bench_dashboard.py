@@ -1,4 +1,4 @@
-"""Live dashboard: refresh time of a 500-trial tuning view, and metric-to-screen latency.
+"""Live dashboard: refresh time of a 5,000-trial tuning view with 100 metric series, and metric-to-screen latency.
 
 Run with ``python -m bench dashboard`` (``--quick`` for fewer polls; the sizes stay the same).
 """
@@ -16,13 +16,13 @@ from typing import Any
 
 from bench._common import BenchResult
 
-TITLE = "Live task dashboard (refresh at 500 trials, metric-to-screen latency)"
+TITLE = "Live task dashboard (refresh at 5,000 trials and 100 series, metric-to-screen latency)"
 DESCRIPTION = """
 A real embedded backend (its own temporary home) and a tuning task claimed by a test agent.
-The task has a trials table of 500 trials (2 hyperparameters, 4 metrics) and 20 metric
-series (10 trials x val/mAP50 and train/box_loss, 100 epochs each: 2,000 points). Each
+The task has a trials table of 5,000 trials (2 hyperparameters, 4 metrics) and 100 metric
+series (50 trials x val/mAP50 and train/box_loss, 100 epochs each: 10,000 points). Each
 *poll* brings what a running search adds in one poll period: a new trials snapshot (one
-trial changed) and one new epoch of every series (20 points). **Refresh** is
+trial changed) and one new epoch of every series (100 points). **Refresh** is
 `TaskDashboard.refresh()`: fetch what is new (the task record, metrics after the last seq,
 new log lines, the trials snapshot) and update the existing FigureWidgets in place (table of
 the top 20 trials, parallel coordinates of the top 50, per-trial curves of the shown
@@ -36,11 +36,11 @@ background thread; baseline: one direct `api.task.metrics()` round trip of the s
 Times are medians over 15 polls / 20 metrics (5 / 8 with --quick) after a warm-up.
 """
 
-N_TRIALS = 500
-SERIES_TRIALS = 10
+N_TRIALS = 5000
+SERIES_TRIALS = 50
 EPOCHS = 100
 REFRESH_GOAL_S = 0.200
-LATENCY_GOAL_S = 1.5
+LATENCY_GOAL_S = 1.0  # median
 
 
 class _Heartbeat:
@@ -149,7 +149,7 @@ def _refresh(api: Any, agent_id: int, quick: bool) -> list[BenchResult]:
     refresh, fetch, baseline = (statistics.median(v) for v in (refresh_times, fetch_times, baseline_times))
     return [
         BenchResult(
-            name=f"refresh, {N_TRIALS} trials + 20 series (fetch new + update in place)", value=refresh * 1000, unit="ms",
+            name=f"refresh, {N_TRIALS:,} trials + {SERIES_TRIALS * 2} series (fetch new + update in place)", value=refresh * 1000, unit="ms",
             baseline_name="fetch all + new FigureWidgets", baseline_value=baseline * 1000, ratio=refresh / baseline,
             goal=f"< {REFRESH_GOAL_S * 1000:.0f} ms", met=refresh < REFRESH_GOAL_S,
             notes=(f"Refresh {refresh * 1000:.0f} ms, of which {fetch * 1000:.0f} ms fetching (4 requests), "
@@ -205,9 +205,9 @@ def _latency(api: Any, agent_id: int, quick: bool) -> list[BenchResult]:
         BenchResult(
             name=f"latency log_metric -> figure data (poll every {DEFAULT_INTERVAL:g} s)", value=median * 1000, unit="ms",
             baseline_name="api.task.metrics() round trip", baseline_value=round_trip * 1000, ratio=median / round_trip,
-            goal=f"< {LATENCY_GOAL_S * 1000:.0f} ms", met=worst < LATENCY_GOAL_S,
+            goal=f"median <= {LATENCY_GOAL_S * 1000:.0f} ms", met=median <= LATENCY_GOAL_S,
             notes=(f"Median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms over {len(latencies)} metrics "
-                   f"(goal held by the worst); most of it is the wait for the next poll."),
+                   f"(goal held by the median); most of it is the wait for the next poll."),
             extra={"worst_ms": worst * 1000, "samples": len(latencies)},
         )
     ]

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synapse_nb.errors import InputError
+from synapse_nb.schemas.stats import SplitCells
 
 FIELD = "train_val_split"
 
@@ -59,6 +60,15 @@ def _check_sides(kind: str, train: list[int], val: list[int], total: int, why: s
     return sorted(train), sorted(val)
 
 
+def _check_counts(kind: str, n_train: int, n_val: int, why: str) -> tuple[int, int]:
+    """:func:`_check_sides` on sizes: the same errors, without the ids."""
+    if not n_train:
+        raise InputError(f"{FIELD}.train", f"at least one train item from the {kind} split", got=0, hint=why)
+    if not n_val:
+        raise InputError(f"{FIELD}.val", f"at least one val item from the {kind} split", got=0, hint=why)
+    return n_train, n_val
+
+
 class _SplitBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,6 +79,30 @@ class _SplitBase(BaseModel):
     def describe(self) -> str:  # pragma: no cover
         """A one-line summary for people."""
         raise NotImplementedError
+
+    def cells(self, items: Iterable[Any]) -> SplitCells:  # pragma: no cover
+        """How this split sorts ``items`` (the backend computes the same in SQL)."""
+        raise NotImplementedError
+
+    def count(self, cells: SplitCells) -> tuple[int, int]:  # pragma: no cover
+        """``(n_train, n_val)`` from the cells, with the same checks and errors as :meth:`split`."""
+        raise NotImplementedError
+
+    def _cells_of(self, kind: str, flags: Iterable[tuple[int, bool, bool]], present: list[Any]) -> SplitCells:
+        """Cells from ``(id, in_train, in_val)`` of every item."""
+        counts = {"train": 0, "val": 0, "both": 0, "neither": 0}
+        both_ids: list[int] = []
+        for item_id, in_train, in_val in flags:
+            cell = "both" if in_train and in_val else "train" if in_train else "val" if in_val else "neither"
+            counts[cell] += 1
+            if cell == "both":
+                both_ids.append(item_id)
+        return SplitCells(kind=kind, total=sum(counts.values()), both_ids=sorted(both_ids)[:10],  # type: ignore[arg-type]
+                          present=present, **counts)
+
+    def _check_kind(self, cells: SplitCells, kind: str) -> None:
+        if cells.kind != kind:
+            raise InputError("cells.kind", f"cells of a {kind} split", got=cells.kind)
 
     def to_code(self) -> str:
         """Python source that builds this split, e.g. ``snb.RandomSplit(percent=80, ...)``."""
@@ -107,12 +141,29 @@ class RandomSplit(_SplitBase):
     def split(self, items: Iterable[Any]) -> tuple[list[int], list[int]]:
         """Shuffle the ids with ``seed`` and cut at ``train_percent``."""
         ids = sorted({item.id for item in _as_split_items(items)})
-        if len(ids) < 2:
-            raise InputError(FIELD, "at least 2 items for a random split", got=len(ids))
+        n_train = self._n_train(len(ids))  # never an empty side from rounding
         random.Random(self.seed).shuffle(ids)
-        n_train = round(len(ids) * self.train_percent / 100)
-        n_train = min(max(n_train, 1), len(ids) - 1)  # never an empty side from rounding
         return _check_sides("random", ids[:n_train], ids[n_train:], len(ids), "")
+
+    def _n_train(self, total: int) -> int:
+        if total < 2:
+            raise InputError(FIELD, "at least 2 items for a random split", got=total)
+        n_train = round(total * self.train_percent / 100)
+        return min(max(n_train, 1), total - 1)
+
+    def cells(self, items: Iterable[Any]) -> SplitCells:
+        return SplitCells(kind="random", total=len({item.id for item in _as_split_items(items)}))
+
+    def count(self, cells: SplitCells) -> tuple[int, int]:
+        """``(n_train, n_val)`` from the item count alone.
+
+        Example:
+            >>> RandomSplit(percent=80).count(SplitCells(kind="random", total=10))
+            (8, 2)
+        """
+        self._check_kind(cells, "random")
+        n_train = self._n_train(cells.total)
+        return n_train, cells.total - n_train
 
     def describe(self) -> str:
         train = self.train_percent
@@ -153,6 +204,24 @@ class DatasetsSplit(_SplitBase):
         train = [i.id for i in parsed if i.dataset_id in self.train_datasets]
         val = [i.id for i in parsed if i.dataset_id in self.val_datasets]
         return _check_sides("datasets", train, val, len(parsed), f"datasets with items: {present}")
+
+    def cells(self, items: Iterable[Any]) -> SplitCells:
+        parsed = _as_split_items(items)
+        train, val = set(self.train_datasets), set(self.val_datasets)
+        return self._cells_of("datasets", ((i.id, i.dataset_id in train, i.dataset_id in val) for i in parsed),
+                              sorted({i.dataset_id for i in parsed}))
+
+    def count(self, cells: SplitCells) -> tuple[int, int]:
+        """``(n_train, n_val)``; a dataset on both sides (``allow_overlap``) counts on both.
+
+        Example:
+            >>> DatasetsSplit(train_datasets=[1], val_datasets=[2]).count(
+            ...     SplitCells(kind="datasets", total=5, train=3, val=2, present=[1, 2]))
+            (3, 2)
+        """
+        self._check_kind(cells, "datasets")
+        return _check_counts("datasets", cells.train + cells.both, cells.val + cells.both,
+                             f"datasets with items: {cells.present}")
 
     def describe(self) -> str:
         return f"datasets: train {self.train_datasets} / val {self.val_datasets}"
@@ -220,6 +289,40 @@ class TagsSplit(_SplitBase):
             )
         return _check_sides("tags", train, val, len(parsed), f"tags present: {present}")
 
+    def cells(self, items: Iterable[Any]) -> SplitCells:
+        parsed = _as_split_items(items)
+        return self._cells_of("tags", ((i.id, self.train_tag in i.tags, self.val_tag in i.tags) for i in parsed),
+                              sorted({t for i in parsed for t in i.tags}))
+
+    def count(self, cells: SplitCells) -> tuple[int, int]:
+        """``(n_train, n_val)`` with the checks of :meth:`split`: each tag carried, no item
+        tagged both (unless ``allow_overlap``), no empty side.
+
+        Example:
+            >>> TagsSplit(untagged_action="val").count(
+            ...     SplitCells(kind="tags", total=10, train=6, val=3, neither=1, present=["train", "val"]))
+            (6, 4)
+        """
+        self._check_kind(cells, "tags")
+        present = cells.present
+        for side, tag, filled_by_untagged in (
+            ("train_tag", self.train_tag, self.untagged_action == "train"),
+            ("val_tag", self.val_tag, self.untagged_action == "val"),
+        ):
+            if tag not in present and not filled_by_untagged:
+                raise InputError(f"{FIELD}.{side}", "a tag that items carry", got=tag, hint=f"tags present: {present}")
+        if cells.both and not self.allow_overlap:
+            raise InputError(
+                FIELD,
+                f"each item tagged at most one of {self.train_tag!r} and {self.val_tag!r}",
+                got=f"{cells.both} items tagged both (ids {cells.both_ids})",
+                hint="untag them, or pass allow_overlap=True to use them on both sides",
+            )
+        both = cells.both if self.allow_overlap else 0
+        n_train = cells.train + both + (cells.neither if self.untagged_action == "train" else 0)
+        n_val = cells.val + both + (cells.neither if self.untagged_action == "val" else 0)
+        return _check_counts("tags", n_train, n_val, f"tags present: {present}")
+
     def describe(self) -> str:
         untagged = "ignored" if self.untagged_action == "ignore" else f"-> {self.untagged_action}"
         return f"tags: {self.train_tag!r} -> train, {self.val_tag!r} -> val, untagged {untagged}"
@@ -270,6 +373,33 @@ class CollectionsSplit(_SplitBase):
                 hint="pass allow_overlap=True to use them on both sides",
             )
         return _check_sides("collections", train, val, len(parsed), f"collections with items: {present}")
+
+    def cells(self, items: Iterable[Any]) -> SplitCells:
+        parsed = _as_split_items(items)
+        train, val = set(self.train_collections), set(self.val_collections)
+        return self._cells_of(
+            "collections", ((i.id, bool(set(i.collections) & train), bool(set(i.collections) & val)) for i in parsed),
+            sorted({c for i in parsed for c in i.collections}))
+
+    def count(self, cells: SplitCells) -> tuple[int, int]:
+        """``(n_train, n_val)`` with the checks of :meth:`split`.
+
+        Example:
+            >>> CollectionsSplit(train_collections=[1], val_collections=[2]).count(
+            ...     SplitCells(kind="collections", total=9, train=4, val=2, neither=3, present=[1, 2]))
+            (4, 2)
+        """
+        self._check_kind(cells, "collections")
+        if cells.both and not self.allow_overlap:
+            raise InputError(
+                FIELD,
+                "each item in a train collection or a val collection, not both",
+                got=f"{cells.both} items in both (ids {cells.both_ids})",
+                hint="pass allow_overlap=True to use them on both sides",
+            )
+        both = cells.both if self.allow_overlap else 0
+        return _check_counts("collections", cells.train + both, cells.val + both,
+                             f"collections with items: {cells.present}")
 
     def describe(self) -> str:
         return f"collections: train {self.train_collections} / val {self.val_collections}"

@@ -155,3 +155,37 @@ def test_tags_split_never_leaks_and_covers_what_it_should(items: list[dict], act
     assert set(train).isdisjoint(val)
     ignored = {i["id"] for i in items if action == "ignore" and not {"train", "val"} & set(i["tags"])}
     assert set(train) | set(val) == {i["id"] for i in items} - ignored
+
+
+def _sizes_or_error(fn) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return fn()
+    except InputError as exc:
+        return ("error", exc.field, str(exc))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    items=st.one_of(st.just([]), item_lists),
+    which=st.sampled_from(["random", "datasets", "tags", "collections"]),
+    overlap=st.booleans(),
+    action=st.sampled_from(["train", "val", "ignore"]),
+)
+def test_counting_from_cells_equals_splitting_the_items(items: list[dict], which: str, overlap: bool, action: str) -> None:
+    # The backend sends only cells; sizes and errors from them must be those of split(items).
+    split = {
+        "random": lambda: snb.RandomSplit(percent=70, seed=1),
+        "datasets": lambda: snb.DatasetsSplit(train_datasets=[1, 2], val_datasets=[2, 3] if overlap else [3],
+                                              allow_overlap=overlap),
+        "tags": lambda: snb.TagsSplit(untagged_action=action, allow_overlap=overlap),
+        "collections": lambda: snb.CollectionsSplit(train_collections=[1], val_collections=[2], allow_overlap=overlap),
+    }[which]()
+    by_cells = _sizes_or_error(lambda: split.count(split.cells(items)))
+    by_items = _sizes_or_error(lambda: tuple(len(side) for side in split.split(items)))
+    assert by_cells == by_items
+
+
+def test_cells_of_another_split_kind_are_refused() -> None:
+    cells = snb.TagsSplit().cells([{"id": 1, "dataset_id": 1, "tags": ["train"]}])
+    with pytest.raises(InputError, match="cells.kind"):
+        snb.RandomSplit().count(cells)

@@ -1,9 +1,11 @@
 """The agent: registers with the backend, heartbeats, claims queued tasks and runs each on Ray.
 
-One agent per machine (or per Ray cluster). Each claimed task runs as a Ray task in a fresh
-worker process (``max_calls=1``): a task that crashes, even by killing its process, never
-takes the agent down; ``task.stop()`` reaches the agent with the next heartbeat and the
-worker is cancelled within seconds.
+One agent per machine (or per Ray cluster). Each claimed task runs on a warm worker of the
+agent's pool (a Ray actor that has imported the training stack, see
+:mod:`synapse_nb.agent.pool`), or, when none fits, as a Ray task in a fresh worker process
+(``max_calls=1``): a task that crashes, even by killing its process, never takes the agent
+down; ``task.stop()`` reaches the agent with the next heartbeat and the worker is killed
+(or cancelled) within seconds.
 
 Example:
     >>> AgentConfig(name="gpu-box").poll_interval
@@ -24,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from synapse_nb._home import sub_dir
+from synapse_nb.agent.pool import PoolConfig, WorkerPool
 from synapse_nb.errors import BackendError
 from synapse_nb.schemas.task import TaskError
 
@@ -47,6 +50,7 @@ class AgentConfig(BaseModel):
     # What payloads may make this agent execute (see synapse_nb.agent.trust).
     allowed_plugins: list[str] = Field(default_factory=lambda: _allowed_from_env())
     trust_uploaded_checkpoints: bool = False
+    pool: PoolConfig = Field(default_factory=PoolConfig, description="warm workers (size 0: a fresh worker per task)")
     # A search is asked to stop first (Ray Tune then ends its trials and frees what they
     # reserved); it is killed only when it has not ended this many seconds later.
     search_stop_grace: float = Field(default=30.0, ge=0)
@@ -118,6 +122,7 @@ class Agent:
     def worker_url(self) -> str:
         """The backend URL the workers (and trials) report to."""
         return self.config.worker_url or self.api.url
+        self.pool: WorkerPool | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -147,6 +152,10 @@ class Agent:
             running_task_ids=list(self._unsettled),
         )
         self.agent_id = agent.id
+        if self.config.pool.enabled:
+            # After the GPU probe above: the warm workers hold a training task's resources.
+            self.pool = WorkerPool(self.config.pool, self._train_options())
+            self.pool.fill()
         threading.Thread(target=self._heartbeat_loop, name="agent-heartbeat", daemon=True).start()
         log.info("agent %s (id %s) ready with %s", self.config.name, self.agent_id, self.resources)
         return agent.id
@@ -191,6 +200,8 @@ class Agent:
                 log.exception("agent loop error (continuing)")
             self._stop.wait(self.config.poll_interval)
         self._cancel_all("agent shut down")
+        if self.pool is not None:
+            self.pool.shutdown()
         self._go_offline()
 
     def _go_offline(self) -> None:
@@ -232,14 +243,18 @@ class Agent:
         from synapse_nb.actions.runner import task_state
 
         state = task_state(record)
-        cluster_cpus = float(self.resources.get("CPU", 1))
-        cluster_gpus = float(self.resources.get("GPU", 0))
         if state.is_tune:
             # The tuning driver only schedules trials; each trial reserves its own resources.
             return {"num_cpus": 0, "num_gpus": 0}
+        return self._train_options(state.num_cpus, state.num_gpus)
+
+    def _train_options(self, num_cpus: float | None = None, num_gpus: float | None = None) -> dict[str, Any]:
+        """Ray resources of a training task (the defaults are the warm workers' shape)."""
+        cluster_cpus = float(self.resources.get("CPU", 1))
+        cluster_gpus = float(self.resources.get("GPU", 0))
         default_cpus = self.config.task_cpus or (cluster_cpus if not self.config.ray_address else 1)
-        cpus = min(state.num_cpus or default_cpus, cluster_cpus)
-        gpus = state.num_gpus if state.num_gpus is not None else (1 if cluster_gpus >= 1 else 0)
+        cpus = min(num_cpus or default_cpus, cluster_cpus)
+        gpus = num_gpus if num_gpus is not None else (1 if cluster_gpus >= 1 else 0)
         return {"num_cpus": cpus, "num_gpus": min(gpus, cluster_gpus)}
 
     def _submit(self, record: Any) -> None:
@@ -250,22 +265,32 @@ class Agent:
         from synapse_nb.actions.runner import task_state
 
         options = self._task_options(record)
-        if self.config.task_resources:
-            options["resources"] = dict(self.config.task_resources)
-        if self.config.storage:
-            # A search's driver runs in this worker: it stores the experiment there.
-            from synapse_nb.agent.cluster import STORAGE_ENV
-
-            options["runtime_env"] = {"env_vars": {STORAGE_ENV: self.config.storage}}
-        remote = ray.remote(max_calls=1, max_retries=0)(run_task_in_worker).options(
-            name=f"synapse_nb-task-{record.id}", **options)
         # The worker gets a token for this task only: the agent's own never enters Ray.
         task_token = self.api.tokens.for_task(record.id)
-        ref = remote.remote(self.worker_url, task_token, record.id, getattr(self.api, "verify", True))
+        args = (self.worker_url, task_token, record.id, getattr(self.api, "verify", True))
+        is_search = task_state(record).is_tune
+        # A search never runs on a warm worker: stopping it interrupts it (see _stop_tasks) rather
+        # than killing its process, and a pooled task asks for nothing beyond CPUs and GPUs.
+        poolable = self.pool is not None and not is_search and not self.config.task_resources
+        ref = self.pool.submit(record.id, run_task_in_worker, *args) if poolable and self.pool.fits(options) else None
+        pooled = ref is not None
+        if not pooled:
+            if self.pool is not None:
+                self.pool.release_idle()  # idle warm workers hold what this task (or its trials) needs
+            if self.config.task_resources:
+                options["resources"] = dict(self.config.task_resources)
+            if self.config.storage:
+                # A search's driver runs in this worker: it stores the experiment there.
+                from synapse_nb.agent.cluster import STORAGE_ENV
+
+                options["runtime_env"] = {"env_vars": {STORAGE_ENV: self.config.storage}}
+            remote = ray.remote(max_calls=1, max_retries=0)(run_task_in_worker).options(
+                name=f"synapse_nb-task-{record.id}", **options)
+            ref = remote.remote(*args)
         with self._lock:
-            self._running[record.id] = _Running(ref=ref, started=time.monotonic(),
-                                                graceful_stop=task_state(record).is_tune)
-        log.info("task %s started on Ray with %s", record.id, options)
+            self._running[record.id] = _Running(ref=ref, started=time.monotonic(), graceful_stop=is_search,
+                                                extra={"pooled": pooled})
+        log.info("task %s started on Ray with %s%s", record.id, options, " (warm worker)" if pooled else "")
 
     def _reap_finished(self) -> None:
         import ray
@@ -290,7 +315,14 @@ class Agent:
                 self._save_unsettled()
             with self._lock:
                 self._running.pop(task_id, None)
+            if self.pool is not None and running.extra.get("pooled"):
+                self.pool.finished(task_id)
         self._settle_pending()
+        if self.pool is not None:
+            with self._lock:
+                outside = any(not r.extra.get("pooled") for r in self._running.values())
+            if not outside:
+                self.pool.fill()  # warm again once nothing outside the pool needs the resources
 
     @staticmethod
     def _outcome(running: _Running) -> dict[str, Any] | None:
@@ -388,6 +420,12 @@ class Agent:
                 # Tune ends its trials, removes their placement groups and saves the experiment.
                 log.info("stopping search %s (interrupting it)", task_id)
                 ray.cancel(running.ref, force=False, recursive=False)
+            elif running.extra.get("pooled"):
+                # Its warm worker is killed and replaced (Ray cannot force-cancel an actor
+                # call); a worker no longer running it has already ended it.
+                log.info("stopping task %s", task_id)
+                if self.pool is not None:
+                    self.pool.stop(task_id)
             else:
                 log.info("stopping task %s", task_id)
                 self._kill(running)
@@ -412,6 +450,8 @@ class Agent:
             running = list(self._running.values())
         for item in running:
             item.stop_requested = True
+            if item.extra.get("pooled"):
+                continue  # the pool's shutdown kills its workers
             self._kill(item)
 
     # -- heartbeat ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Example:
     >>> parser = build_parser()
     >>> parser.parse_args(["--num-cpus", "2"]).num_cpus
     2.0
+    >>> _pool_config(parser.parse_args(["--pool-size", "2"])).size
+    2
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "reachable from other machines when the cluster has any)")
     parser.add_argument("--task-resources", type=_resources_arg, default={},
                         help='custom Ray resources every task asks for, as JSON, e.g. \'{"trainer": 1}\'')
+    parser.add_argument("--pool-size", type=int, default=None,
+                        help="warm workers kept ready, with torch and ultralytics imported; 0: a fresh worker per task "
+                             "(default 1 on a local Ray, 0 when joining a cluster: an idle warm worker holds a task's "
+                             "CPUs that other agents of the cluster could use)")
+    parser.add_argument("--pool-max-tasks", type=int, default=20, help="tasks a warm worker runs before it is replaced (default 20)")
+    parser.add_argument("--pool-max-memory-mb", type=float, default=8192.0,
+                        help="replace a warm worker whose memory after a task is past this many MiB (default 8192)")
     parser.add_argument("--local", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--exit-after-backend-lost", type=float, default=None, help=argparse.SUPPRESS)
 
@@ -97,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         "exit_after_backend_lost": args.exit_after_backend_lost,
         "trust_uploaded_checkpoints": args.trust_uploaded_checkpoints,
         "storage_shared": args.storage_shared, "worker_url": args.worker_url, "task_resources": args.task_resources,
+        "pool": _pool_config(args),
     }
     if args.storage:
         config_fields["storage"] = args.storage
@@ -120,6 +130,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"agent {agent.config.name} (id {agent.agent_id}) serving {api.url}", flush=True)
     agent.serve_forever()
     return 0
+
+
+def _pool_config(args: argparse.Namespace) -> Any:
+    """The pool settings from the command line; a bad value exits naming the option."""
+    from pydantic import ValidationError
+
+    from synapse_nb.agent.pool import PoolConfig
+
+    try:
+        size = args.pool_size if args.pool_size is not None else (0 if args.ray_address else 1)
+        return PoolConfig(size=size, max_tasks_per_worker=args.pool_max_tasks,
+                          max_memory_mb=args.pool_max_memory_mb)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = {"size": "--pool-size", "max_tasks_per_worker": "--pool-max-tasks",
+                  "max_memory_mb": "--pool-max-memory-mb"}.get(str(error["loc"][0]), str(error["loc"][0]))
+        sys.exit(f"synapse-nb agent: {option}: {error['msg']}, got {error.get('input')!r}")
 
 
 def _connect(url: str | None, local: bool = False) -> Any:

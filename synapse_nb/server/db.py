@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -65,6 +65,41 @@ CREATE TABLE IF NOT EXISTS items (
     UNIQUE (dataset_id, name)
 );
 CREATE INDEX IF NOT EXISTS items_project ON items (project_id, id);
+CREATE INDEX IF NOT EXISTS items_dataset ON items (dataset_id);
+-- The classes and tags of every item, one row each, kept by triggers in the same
+-- transaction as the item: counts per class and tag are then an indexed GROUP BY, not a
+-- parse of every item's JSON (which grows with the project).
+CREATE TABLE IF NOT EXISTS item_classes (
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL,
+    class_name TEXT NOT NULL,
+    objects INTEGER NOT NULL,
+    PRIMARY KEY (item_id, class_name)
+);
+CREATE INDEX IF NOT EXISTS item_classes_project ON item_classes (project_id, class_name);
+CREATE TABLE IF NOT EXISTS item_tags (
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (item_id, tag)
+);
+CREATE INDEX IF NOT EXISTS item_tags_project ON item_tags (project_id, tag, item_id);
+CREATE TRIGGER IF NOT EXISTS items_labels_insert AFTER INSERT ON items BEGIN
+    INSERT INTO item_classes (item_id, project_id, class_name, objects)
+        SELECT NEW.id, NEW.project_id, json_extract(o.value, '$.class_name'), COUNT(*)
+        FROM json_each(NEW.objects) AS o GROUP BY 3;
+    INSERT OR IGNORE INTO item_tags (item_id, project_id, tag)
+        SELECT NEW.id, NEW.project_id, t.value FROM json_each(NEW.tags) AS t;
+END;
+CREATE TRIGGER IF NOT EXISTS items_labels_update AFTER UPDATE OF objects, tags ON items BEGIN
+    DELETE FROM item_classes WHERE item_id = NEW.id;
+    DELETE FROM item_tags WHERE item_id = NEW.id;
+    INSERT INTO item_classes (item_id, project_id, class_name, objects)
+        SELECT NEW.id, NEW.project_id, json_extract(o.value, '$.class_name'), COUNT(*)
+        FROM json_each(NEW.objects) AS o GROUP BY 3;
+    INSERT OR IGNORE INTO item_tags (item_id, project_id, tag)
+        SELECT NEW.id, NEW.project_id, t.value FROM json_each(NEW.tags) AS t;
+END;
 CREATE TABLE IF NOT EXISTS collections (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -170,6 +205,16 @@ CREATE TABLE IF NOT EXISTS request_keys (
 );
 """
 
+_BACKFILL_LABELS = """
+BEGIN IMMEDIATE;
+INSERT OR IGNORE INTO item_classes (item_id, project_id, class_name, objects)
+    SELECT i.id, i.project_id, json_extract(o.value, '$.class_name'), COUNT(*)
+    FROM items AS i, json_each(i.objects) AS o GROUP BY i.id, 3;
+INSERT OR IGNORE INTO item_tags (item_id, project_id, tag)
+    SELECT i.id, i.project_id, t.value FROM items AS i, json_each(i.tags) AS t;
+COMMIT;
+"""
+
 
 class Database:
     """SQLite at ``path``, one connection per thread (opened on first use)."""
@@ -213,6 +258,9 @@ class Database:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(items)")}
             if "source_id" not in columns:
                 conn.execute("ALTER TABLE items ADD COLUMN source_id INTEGER")
+            if version < 3:
+                # Version 3: the label tables; a store made before them fills them once here.
+                conn.executescript(_BACKFILL_LABELS)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager

@@ -97,6 +97,44 @@ def test_a_crashing_task_never_takes_the_agent_down(
     assert after.status == "finished"
 
 
+def test_tasks_reuse_the_warm_worker_and_a_stop_kills_and_replaces_it(
+    backend: Backend, project: Project, start_agent: Callable[..., AgentProcess], tmp_path: Path
+) -> None:
+    # One warm worker with torch and ultralytics imported (the agent's default preload).
+    agent = start_agent("pooled", "--pool-size", "1")
+    train = snb.TrainApi(backend.api)
+    ledger = tmp_path / "ledger.jsonl"
+
+    def run(**hyper: object) -> snb.Task:
+        return train.run(_plugin_state(project, ledger=str(ledger), **hyper).model_copy(update={"agent_id": agent.id}))
+
+    for _ in range(2):
+        run().wait(timeout=300, progress=False)
+    first, second = (line["pid"] for line in _ledger(ledger))
+    assert first == second, "the second task ran on the same warm worker"
+
+    long = run(seconds=300)
+    wait_for(lambda: len(_ledger(ledger)) == 3, 300, "the long task to start")
+    pid = _ledger(ledger)[-1]["pid"]
+    assert pid == first
+    long.stop(timeout=60)
+    assert long.status == "stopped"
+    wait_for(lambda: not _alive(pid), 60, "the stopped task's worker to be killed")
+
+    run().wait(timeout=300, progress=False)
+    assert _ledger(ledger)[-1]["pid"] not in (pid, None), "a fresh warm worker took the next task"
+    agent.stop()  # its warm worker holds a CPU of the test cluster: give it back to the other tests
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_an_agent_shut_down_mid_task_goes_offline_and_fails_it_at_once(
     backend: Backend, project: Project, start_agent: Callable[..., AgentProcess]
 ) -> None:

@@ -13,6 +13,7 @@ from synapse_nb.api.resources._base import Resource
 from synapse_nb.formats.problems import OnError
 from synapse_nb.schemas import ClassMeta, Page, Project, ProjectCreate, TagMeta
 from synapse_nb.schemas.backend import ProjectMetaUpdate
+from synapse_nb.schemas.stats import ProjectStats, SplitCells
 
 if TYPE_CHECKING:
     from synapse_nb.api._http import Http
@@ -91,6 +92,33 @@ class ProjectResource(Resource):
     def delete(self, id: int) -> None:
         """Delete a project with its datasets, items and collections."""
         self._http.request("DELETE", f"/projects/{int(id)}")
+
+    # -- counts (aggregated by the backend, never by listing items) ----------------------
+
+    def stats(self, id: int) -> ProjectStats:
+        """Items per class, tag, dataset and collection, counted by the backend.
+
+        Example:
+            >>> api.project.stats(project.id).classes["square"].items  # doctest: +SKIP
+            21
+        """
+        return ProjectStats.model_validate(self._http.json("GET", f"/projects/{int(id)}/stats"))
+
+    def split_cells(self, id: int, split: Any) -> SplitCells:
+        """How ``split`` sorts the project's items (train only, val only, both, neither)."""
+        body = split.model_dump(mode="json")
+        return SplitCells.model_validate(self._http.json("POST", f"/projects/{int(id)}/split", json=body, idempotent=True))
+
+    def split_counts(self, id: int, split: Any) -> tuple[int, int]:
+        """``(n_train, n_val)`` of ``split`` on the project, with the split's own checks
+        (an empty side, leakage, a tag no item carries raise the same InputError as
+        ``split.split(items)``), computed where the items are.
+
+        Example:
+            >>> api.project.split_counts(project.id, snb.RandomSplit(percent=75))  # doctest: +SKIP
+            (48, 16)
+        """
+        return split.count(self.split_cells(id, split))
 
     # -- import ------------------------------------------------------------------------
 

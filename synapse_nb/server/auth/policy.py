@@ -53,6 +53,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/images/{image_hash}"): EVERYONE,
     ("POST", "/projects/{project_id}/collections"): PEOPLE,
     ("GET", "/projects/{project_id}/collections"): EVERYONE,
+    # counts aggregated by the backend; POST only because the split travels as a body
+    ("GET", "/projects/{project_id}/stats"): EVERYONE,
+    ("POST", "/projects/{project_id}/split"): EVERYONE,
     ("GET", "/collections/{collection_id}"): EVERYONE,
     ("POST", "/collections/{collection_id}/items"): PEOPLE,
     ("POST", "/collections/{collection_id}/items/remove"): PEOPLE,

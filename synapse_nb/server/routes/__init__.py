@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from synapse_nb.server.routes import access, agents, collections, items, models, projects, system, task_files, task_reports, tasks
+from synapse_nb.server.routes import access, agents, collections, items, models, projects, stats, system, task_files, task_reports, tasks
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
     projects.router,
     items.router,
     collections.router,
+    stats.router,
     agents.router,
     tasks.router,
     task_reports.router,

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from synapse_nb.widgets.wizard._data import ProjectData, class_stats
+from synapse_nb.widgets.wizard._data import FIRST_ITEMS, ProjectData, class_stats_of
 
 
 class ModelChoice(BaseModel):
@@ -46,16 +46,18 @@ class WizardContext:
         self._cache: dict[tuple[int, int], ProjectData] = {}
 
     def load_project(self, project_id: int) -> ProjectData:
-        """Fetch a project's items, datasets and collections (cached while it is unchanged)."""
-        project = self.api.project.get(project_id)
-        key = (project.id, project.content_version)
+        """Fetch a project's counts, first items, datasets and collections (cached while it is
+        unchanged). The counts are the backend's, so this costs the same at any project size."""
+        stats = self.api.project.stats(project_id)
+        key = (project_id, stats.content_version)
         data = self._cache.get(key)
         if data is None:
             data = ProjectData(
-                project=project,
-                items=self.api.item.all(project.id),
-                datasets=self.api.dataset.list(project.id),
-                collections=self.api.collection.list(project.id),
+                project=self.api.project.get(project_id),
+                stats=stats,
+                items=list(self.api.item.list(project_id=project_id, limit=FIRST_ITEMS).items),
+                datasets=self.api.dataset.list(project_id),
+                collections=self.api.collection.list(project_id),
             )
             self._cache[key] = data
         return data
@@ -64,7 +66,16 @@ class WizardContext:
         """Per-class counts of the picked project ([] before one is picked)."""
         if self.project is None:
             return []
-        return class_stats(self.project.project, self.project.items)
+        return class_stats_of(self.project.project, self.project.stats)
+
+    def split_counts(self, split: Any) -> tuple[int, int]:
+        """``(n_train, n_val)`` of ``split`` on the picked project, counted by the backend
+        (raises the split's own InputError)."""
+        if self.project is None:
+            from synapse_nb.errors import InputError
+
+            raise InputError("project_id", "a project picked in step 1")
+        return self.api.project.split_counts(self.project.project.id, split)
 
     def framework(self) -> Any:
         """The framework of the picked model (None before one is picked)."""

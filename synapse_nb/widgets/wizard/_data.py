@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from synapse_nb.errors import InputError
 from synapse_nb.schemas import Collection, Dataset, Item, Project
+from synapse_nb.schemas.stats import ProjectStats
 from synapse_nb.search_space import SearchSpace
 
 # The shapes a model of each task type trains on; other shapes are converted (or refused).
@@ -43,15 +44,29 @@ DEFAULT_SEARCH_SPACE = """\
 """
 
 
+# How many items the wizard fetches to show (thumbnails); the counts come from the backend.
+FIRST_ITEMS = 16
+
+
 class ProjectData(BaseModel):
-    """Everything the wizard reads about one project, fetched once when it is picked."""
+    """Everything the wizard reads about one project, fetched once when it is picked.
+
+    ``stats`` are the backend's counts (per class, tag, dataset, collection); ``items`` only
+    the first few items, for thumbnails, so picking a project costs the same at any size.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     project: Project
+    stats: ProjectStats
     items: list[Item]
     datasets: list[Dataset]
     collections: list[Collection]
+
+    @property
+    def item_count(self) -> int:
+        """How many items the project has."""
+        return self.stats.item_count
 
     @property
     def tags(self) -> list[str]:
@@ -62,7 +77,7 @@ class ProjectData(BaseModel):
             ['train', 'val']
         """
         names = [t.name for t in self.project.tags]
-        found = sorted({t for item in self.items for t in item.tags} - set(names))
+        found = sorted(set(self.stats.tags) - set(names))
         return names + found
 
 
@@ -98,6 +113,24 @@ def class_stats(project: Project, items: Iterable[Item]) -> list[ClassStat]:
         for name in seen:
             holders[name] = holders.get(name, 0) + 1
     return [ClassStat(name=c.name, shape=c.shape, objects=objects.get(c.name, 0), items=holders.get(c.name, 0))
+            for c in project.classes]
+
+
+def class_stats_of(project: Project, stats: ProjectStats) -> list[ClassStat]:
+    """:func:`class_stats` from the backend's counts, without the items.
+
+    Example:
+        >>> from synapse_nb.schemas import ClassMeta
+        >>> from synapse_nb.schemas.stats import ClassCount
+        >>> import datetime as dt
+        >>> now = dt.datetime.now(dt.timezone.utc)
+        >>> p = Project(id=1, name="p", classes=[ClassMeta(name="cat"), ClassMeta(name="dog")], created_at=now, updated_at=now)
+        >>> class_stats_of(p, ProjectStats(project_id=1, item_count=5, classes={"cat": ClassCount(objects=7, items=4)}))[0]
+        ClassStat(name='cat', shape='rectangle', objects=7, items=4)
+    """
+    zero = {"objects": 0, "items": 0}
+    return [ClassStat(name=c.name, shape=c.shape,
+                      **(stats.classes[c.name].model_dump() if c.name in stats.classes else zero))
             for c in project.classes]
 
 

@@ -78,7 +78,7 @@ class ProjectStep(StepCard):
         p = data.project
         classes = ", ".join(f"{c.name} ({c.shape})" for c in p.classes) or "none"
         self.info.value = (
-            f'<div class="snb-counts"><b>{plural(len(data.items), "item")}</b> · <b>{plural(len(p.classes), "class")}</b>'
+            f'<div class="snb-counts"><b>{plural(data.item_count, "item")}</b> · <b>{plural(len(p.classes), "class")}</b>'
             f' · <b>{plural(len(data.datasets), "dataset")}</b> · {plural(len(data.collections), "collection")}</div>'
             f'<div class="snb-muted">classes: {esc(classes)}</div>'
         )
@@ -100,7 +100,7 @@ class ProjectStep(StepCard):
             raise InputError("project_id", "a project picked from the list")
         data = self.ctx.project
         assert data is not None
-        if not data.items:
+        if not data.item_count:
             raise InputError("project_id", "a project with items", got=f"{data.project.name!r} is empty")
         if not data.project.classes:
             raise InputError("project_id", "a project with at least one class", got=data.project.name)
@@ -109,7 +109,7 @@ class ProjectStep(StepCard):
         data = self.ctx.project
         assert data is not None
         cache = "cached on the agent" if self.cache.value else "not cached"
-        return (f"{data.project.name} (id {data.project.id}): {plural(len(data.items), 'item')}, "
+        return (f"{data.project.name} (id {data.project.id}): {plural(data.item_count, 'item')}, "
                 f"{plural(len(data.project.classes), 'class')}, {plural(len(data.datasets), 'dataset')}; {cache}")
 
     def fields(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from synapse_nb.errors import InputError
-from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit, split_counts
+from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
 from synapse_nb.widgets.figures.split import split_class_chart
@@ -114,7 +114,7 @@ class SplitStep(StepCard):
         self._project_id = data.project.id
         by_dataset = {d.id: d for d in data.datasets}
         dataset_options = [(f"{d.name} ({plural(d.item_count, 'item')})", d.id) for d in by_dataset.values()]
-        collection_options = [(f"{c.name} ({plural(len(c.item_ids), 'item')})", c.id) for c in data.collections]
+        collection_options = [(f"{c.name} ({plural(data.stats.collections.get(c.id, 0), 'item')})", c.id) for c in data.collections]
         for select in (self.train_datasets, self.val_datasets):
             select.value = ()
             select.options = dataset_options
@@ -150,7 +150,7 @@ class SplitStep(StepCard):
         data = self.ctx.project
         if data is None:
             raise InputError("project_id", "a project picked in step 1")
-        return split_counts(self.split(), data.items)
+        return self.ctx.split_counts(self.split())
 
     def classes(self) -> list[str]:
         """The classes the split is shown for: those ticked in step 3 (every class before)."""
@@ -181,7 +181,7 @@ class SplitStep(StepCard):
             self._show_classes(None)
             return
         self._show_classes(counts)
-        total = len(self.ctx.project.items) if self.ctx.project else 0
+        total = self.ctx.project.item_count if self.ctx.project else 0
         unused = total - n_train - n_val
         extra = f" · {plural(unused, 'item')} unused" if unused > 0 else ""
         extra += " · some items on both sides" if unused < 0 else ""
