@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib
-import importlib.util
 import json
 import os
 import signal
@@ -37,6 +35,7 @@ from typing import Any
 import httpx
 
 from synapse_nb._home import home_dir
+from synapse_nb.api import _local_agent
 from synapse_nb.errors import BackendError
 
 START_TIMEOUT = 30.0
@@ -178,24 +177,12 @@ def ensure_server(home: Path, owner: bool = True, start: bool = True) -> tuple[s
 
 
 def ensure_local_agent(api: Any) -> None:
-    """Start the local agent of the embedded backend, if this installation has one.
-
-    The agent lives in ``synapse_nb.agent.embedded``; without that module, the backend runs
-    without a local agent (tasks wait for an agent started by hand).
-    """
-    if importlib.util.find_spec("synapse_nb.agent.embedded") is None:
-        return
-    module = importlib.import_module("synapse_nb.agent.embedded")
-    module.ensure_local_agent(api)
+    """Start the local agent of the embedded backend (see :mod:`synapse_nb.api._local_agent`)."""
+    _local_agent.ensure_local_agent(api)
 
 
 def _stop_local_agent() -> None:
-    if importlib.util.find_spec("synapse_nb.agent.embedded") is None:
-        return
-    module = importlib.import_module("synapse_nb.agent.embedded")
-    stop = getattr(module, "stop_local_agent", None)
-    if stop is not None:
-        stop()
+    _local_agent.stop_local_agent()
 
 
 def _gone(pid: int) -> bool:

@@ -121,7 +121,6 @@ class Api:
         assert found is not None  # start=True always finds or starts one
         api = cls(found[0], found[1], timeout=timeout, _embedded_home=home, _owner=owner)
         if start_agent:
-            # Hook for the local agent: runs only if synapse_nb.agent.embedded exists.
             _embedded.ensure_local_agent(api)
         return api
 
@@ -146,13 +145,9 @@ class Api:
     def _local_agent_starting(self) -> bool:
         if self._embedded_home is None:
             return False
-        import importlib.util
+        from synapse_nb.api._local_agent import local_agent_pid
 
-        if importlib.util.find_spec("synapse_nb.agent.embedded") is None:
-            return False
-        from synapse_nb.agent import embedded
-
-        return embedded.local_agent_pid() is not None
+        return local_agent_pid() is not None
 
     # -- facts -------------------------------------------------------------------------
 

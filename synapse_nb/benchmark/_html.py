@@ -23,7 +23,7 @@ pre { background: #f6f6f6; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem;
 
 def render_html(report: BenchmarkReport) -> str:
     """The whole page as a string (the caller writes it atomically)."""
-    from synapse_nb.widgets.figures import benchmark as figures
+    from synapse_nb.benchmark import figures
 
     builders = [figures.metrics_summary, figures.per_class_ap, figures.pr_curve, figures.speed_table]
     sections = []
