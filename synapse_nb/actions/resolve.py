@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["as_action_class", "framework_action", "load_object", "resolve_action_class"]
+
 from typing import Any
 
 from synapse_nb.actions.train.action import BaseTrainAction

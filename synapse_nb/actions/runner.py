@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["action_params", "execute_task", "task_state", "training_result", "work_dir_for"]
+
 import logging
 import traceback
 from pathlib import Path

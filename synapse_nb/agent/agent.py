@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Agent", "AgentConfig"]
+
 import logging
 import os
 import socket

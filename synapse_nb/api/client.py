@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Api"]
+
 import os
 from pathlib import Path
 from typing import Any

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["check_agent", "check_state"]
+
 import warnings
 from typing import Any
 

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ProgressBar", "progress_bar"]
+
 import sys
 from types import TracebackType
 from typing import Any

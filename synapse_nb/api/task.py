@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["METRIC_COLUMNS", "Task"]
+
 import html
 import time
 from typing import TYPE_CHECKING, Any

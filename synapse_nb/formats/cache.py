@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["CacheEntry", "CacheManifest", "DatasetCache", "MANIFEST", "TargetFormat", "clear_cache"]
+
 import contextlib
 import fcntl
 import hashlib

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MANIFEST", "RawCollectionRef", "RawDataset", "RawDatasetRef", "RawItem", "RawMeta"]
+
 import json
 import os
 import shutil

@@ -12,6 +12,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "FINAL_STATUSES", "LogLine", "MetricPoint", "ProgressState", "TaskCreate", "TaskError", "TaskRecord",
+    "TaskStatus", "TrialStatus", "TrialTable", "Visualization", "task_state",
+]
+
 from datetime import datetime
 from typing import Any, Literal
 

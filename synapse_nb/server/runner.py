@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BackgroundServer", "START_TIMEOUT", "owners_dir", "read_info", "serve", "write_info"]
+
 import datetime as dt
 import json
 import logging

@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["CHUNK", "MAX_PATH_CHARS", "Storage", "path_problem"]
+
 import hashlib
 import os
 import shutil

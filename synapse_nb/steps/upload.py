@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["UploadModelStep", "build_experiment_folder", "experiment_name", "upload_model"]
+
 import datetime as dt
 import json
 import os

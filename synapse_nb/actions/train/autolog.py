@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["SUPPORTED", "enable_autolog", "track_best_weights"]
+
 from collections.abc import Callable
 from typing import Any
 

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["wrap_function"]
+
 import sys
 from collections.abc import Callable
 from pathlib import Path

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_WEIGHTS", "default_registry"]
+
 from typing import Any
 
 from synapse_nb._plugin_check import check_capabilities, requested_exports

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrainRun"]
+
 import logging
 import math
 import threading

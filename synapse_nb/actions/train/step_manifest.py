@@ -24,6 +24,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "CONTEXT_FIELDS", "FILE_NAME", "REUSABLE_STEPS", "ReusedStep", "StepManifest", "params_key",
+    "reuse_finished_steps", "steps_recorder",
+]
+
 import hashlib
 import json
 import os

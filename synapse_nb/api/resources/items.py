@@ -6,6 +6,8 @@ lacks, and sends only those; items of images already stored refer to them by has
 
 from __future__ import annotations
 
+__all__ = ["ItemEntry", "ItemResource", "MAX_BATCH"]
+
 import hashlib
 import json
 import os

@@ -6,6 +6,8 @@ stored once: nothing is lost and nothing doubled.
 
 from __future__ import annotations
 
+__all__ = ["BATCH", "CHUNK", "TaskResource"]
+
 import hashlib
 import os
 import uuid

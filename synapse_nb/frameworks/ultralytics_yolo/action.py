@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["CHECKPOINT_INTERVAL_ENV", "RESUME_FILE", "YoloParams", "YoloTrainAction"]
+
 import os
 import shutil
 import time

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["materialize_base_checkpoint"]
+
 import os
 import shutil
 from pathlib import Path

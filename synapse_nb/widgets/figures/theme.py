@@ -21,6 +21,15 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "BEST_MARK", "BEST_ROW_COLOR", "CELL_COLOR", "CSS_FILE", "HEADER_COLOR", "HEIGHT", "MAX_CELL_TEXT",
+    "METRIC_HEADER_COLOR", "MISSING", "MUTED_COLOR", "STATUSES", "STATUS_COLORS", "TABLE_HEADER_HEIGHT",
+    "TABLE_MAX_HEIGHT", "TABLE_MIN_HEIGHT", "TABLE_ROW_HEIGHT", "TEMPLATE_FILE", "TEMPLATE_NAME",
+    "TEXT_COLOR", "UNKNOWN_STATUS_COLOR", "WIDE_HEIGHT", "apply_theme", "asset_path", "column_widths", "css",
+    "empty_figure", "format_column", "format_number", "is_missing", "palette", "row_fill",
+    "sequential_colorscale", "status_color", "table_figure", "table_height", "template",
+]
+
 import math
 import numbers
 from collections.abc import Iterable, Mapping

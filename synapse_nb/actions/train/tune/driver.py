@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TUNE_WEIGHTS", "extension_config", "max_epochs", "run_tune"]
+
 import logging
 from pathlib import Path
 from typing import Any

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MODEL_CONFIG_FILE", "TRIAL_FILES", "TrialReporter", "trial_prefix"]
+
 import contextlib
 import json
 import math

@@ -13,6 +13,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "BINDING_FILE", "FINISHED", "MAX_METRIC_COLUMNS", "REPORT_TOKEN", "TRIAL_DIR_PREFIX",
+    "TrialTableCallback", "metric_columns", "snapshot_row", "trial_dirname", "write_binding",
+]
+
 import json
 import os
 import time
