@@ -18,20 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb._home import sub_dir
+from synapse_nb._process import pid_alive, stop_process
 
 
 def agent_state_file() -> Path:
     """Where the local agent's pid is kept."""
     return sub_dir("agent") / "local.json"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def local_agent_pid() -> int | None:
@@ -43,7 +37,7 @@ def local_agent_pid() -> int | None:
         pid = int(json.loads(path.read_text())["pid"])
     except (ValueError, KeyError, json.JSONDecodeError):
         return None
-    return pid if _alive(pid) else None
+    return pid if pid_alive(pid) else None
 
 
 def ensure_local_agent(api: Any) -> int:
@@ -60,26 +54,15 @@ def ensure_local_agent(api: Any) -> int:
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             env=env, start_new_session=True, close_fds=True,
         )
-    path = agent_state_file()
-    tmp = path.with_name(".local.json.tmp")
-    tmp.write_text(json.dumps({"pid": proc.pid, "url": api.url}))
-    os.replace(tmp, path)
+    atomic_write_text(agent_state_file(), json.dumps({"pid": proc.pid, "url": api.url}))
     return proc.pid
 
 
 def stop_local_agent(timeout: float = 10.0) -> bool:
     """Stop this home's local agent (SIGTERM, then SIGKILL); True if one was running."""
-    import signal
-    import time
-
     pid = local_agent_pid()
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
+    stop_process(pid, timeout)
     agent_state_file().unlink(missing_ok=True)
     return True

@@ -13,13 +13,12 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb.benchmark.coco_eval import EvaluationReport
 from synapse_nb.benchmark.speed import SpeedReport
 
@@ -80,7 +79,7 @@ class BenchmarkReport(BaseModel):
             >>> report.to_json("experiment/benchmark.json")  # doctest: +SKIP
             PosixPath('experiment/benchmark.json')
         """
-        return _write_atomic(Path(path), self.model_dump_json(indent=2))
+        return atomic_write_text(path, self.model_dump_json(indent=2))
 
     @classmethod
     def from_json(cls, path: Path | str) -> BenchmarkReport:
@@ -101,18 +100,4 @@ class BenchmarkReport(BaseModel):
         """
         from synapse_nb.benchmark._html import render_html
 
-        return _write_atomic(Path(path), render_html(self))
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # leave no half-written file behind, then re-raise
-        raise
-    return path
+        return atomic_write_text(path, render_html(self))

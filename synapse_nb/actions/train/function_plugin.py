@@ -25,7 +25,7 @@ from typing import Any
 
 from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.params import BaseTrainParams
-from synapse_nb._plugin_check import TRAIN_ARGS, TUNE_ARGS, is_tune_function
+from synapse_nb._plugin_check import is_tune_function
 
 def wrap_function(fn: Callable[..., Any]) -> type[BaseTrainAction[BaseTrainParams]]:
     """A train action class that calls ``fn`` as its ``execute`` (tune order or train order,

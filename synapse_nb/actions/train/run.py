@@ -28,6 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tenacity import RetryCallState
+
+from synapse_nb._retry import backend_retrying
 from synapse_nb.errors import BackendError
 from synapse_nb.schemas.task import LogLine, MetricPoint, TrialTable, Visualization
 
@@ -43,9 +46,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _is_transient(exc: BackendError) -> bool:
+def _is_transient(exc: BaseException) -> bool:
     # 0 = not reachable; 5xx = the server's trouble; 429 = slow down. All worth retrying.
-    return exc.status == 0 or exc.status >= 500 or exc.status == 429
+    return isinstance(exc, BackendError) and (exc.status == 0 or exc.status >= 500 or exc.status == 429)
 
 
 class TrainRun:
@@ -243,7 +246,6 @@ class TrainRun:
             log.debug("metric %s/%s=%s epoch=%s trial=%s", m.category, m.key, m.value, m.epoch, m.trial_id)
 
     def _loop(self) -> None:
-        backoff = 0.25
         while True:
             self._wake.wait(timeout=self.flush_interval)
             self._wake.clear()
@@ -254,18 +256,18 @@ class TrainRun:
                 continue
             self._idle.clear()
             try:
-                self._send_once()
-                backoff = 0.25
+                # While the backend is away, the buffer keeps everything: tried again until sent.
+                backend_retrying(retry=_is_transient, before_sleep=self._note_failure)(self._send_once)
                 self.last_error = None
             except BackendError as exc:
                 self.last_error = str(exc)
-                if not _is_transient(exc):
-                    log.error("the backend refused a batch of task %s: %s", self.task_id, exc)
-                    continue
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                log.error("the backend refused a batch of task %s: %s", self.task_id, exc)
             if self.pending() == 0:
                 self._idle.set()
+
+    def _note_failure(self, state: RetryCallState) -> None:
+        assert state.outcome is not None
+        self.last_error = str(state.outcome.exception())
 
     def _send_once(self) -> None:
         """Send one batch of each kind. A batch is removed from the buffer only once sent."""

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.params import BaseTrainParams
 from synapse_nb.errors import InputError, StepFailed
@@ -61,10 +62,8 @@ class _KeepLastCheckpoint:
             return
         self._last = now
         snapshot = self.action.context.work_dir / "resume" / "last.pt"
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-        tmp = snapshot.with_name(".last.pt.tmp")
-        shutil.copy2(last, tmp)
-        os.replace(tmp, snapshot)
+        with atomic_path(snapshot) as tmp:
+            shutil.copy2(last, tmp)
         self.action.runtime.run.upload_file(RESUME_FILE, snapshot)
 
 

@@ -19,11 +19,12 @@ __all__ = [
 ]
 
 import json
-import os
 import time
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+from synapse_nb._atomic import atomic_write_text
 
 try:
     from ray.tune import Callback
@@ -68,12 +69,8 @@ REPORT_TOKEN: ContextVar[str | None] = ContextVar("synapse_nb_report_token", def
 def write_binding(experiment_dir: Path, url: str, task_id: int, offset: int = 0, verify: bool | str = True) -> None:
     """Tell the (possibly restored) callback which task it reports to (no token); 0600, atomic."""
     experiment_dir.mkdir(parents=True, exist_ok=True)
-    path = experiment_dir / BINDING_FILE
-    tmp = path.with_name(f".{BINDING_FILE}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"url": url, "task_id": task_id, "offset": offset, "verify": verify}, handle)
-    os.replace(tmp, path)
+    binding = {"url": url, "task_id": task_id, "offset": offset, "verify": verify}
+    atomic_write_text(experiment_dir / BINDING_FILE, json.dumps(binding), mode=0o600)
 
 
 def snapshot_row(status: str, config: dict[str, Any], result: dict[str, Any], hyperparameters: list[str],
