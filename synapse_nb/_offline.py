@@ -29,6 +29,7 @@ import os
 import shutil
 from pathlib import Path
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb._home import sub_dir
 
 _FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
@@ -55,9 +56,8 @@ def _install_fonts(config_dir: Path) -> None:
     if source is None:
         return
     for name in missing:
-        tmp = target_dir / f".{name}.{os.getpid()}.tmp"
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target_dir / name)
+        with atomic_path(target_dir / name) as tmp:
+            shutil.copyfile(source, tmp)
 
 
 # Names of what ``import synapse_nb`` may set in a user's process; a test pins this list.

@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Command", "build_parser", "default_commands", "main"]
+
 import argparse
 import importlib.util
 import sys

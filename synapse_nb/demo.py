@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEMO_HYPERPARAMETERS", "main"]
+
 import argparse
 import sys
 

@@ -12,6 +12,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "BackendError", "InputError", "MissingDependency", "NotFoundError", "StepFailed", "SynapseNBError",
+    "TaskFailed", "TaskStopped",
+]
+
 from typing import Any
 
 

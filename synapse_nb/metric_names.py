@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["metric_candidates", "resolve_metric"]
+
 from collections.abc import Iterable
 
 

@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ActionPayload", "SWITCHES", "TrainActionParams", "payload_to_state", "state_to_payload"]
+
 import warnings
 from typing import TYPE_CHECKING, Any, Literal
 

@@ -17,6 +17,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "CollectionsSplit", "DatasetsSplit", "FIELD", "RandomSplit", "SPLIT_KINDS", "SplitItem", "TagsSplit",
+    "TrainValSplit", "split_counts",
+]
+
 import random
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal

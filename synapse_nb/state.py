@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_MODEL", "ModelRef", "TrainState", "encode_job_name", "parse_model_ref"]
+
 from typing import Any
 from urllib.parse import quote
 

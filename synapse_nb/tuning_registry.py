@@ -16,6 +16,12 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "DEFAULT_ENTRIES", "DEFAULT_REGISTRY", "Importer", "Kind", "RegistryEntry", "Requirement",
+    "TuningRegistry", "available", "canonical_name", "check_options", "scheduler_names",
+    "search_algorithm_names",
+]
+
 import importlib
 import inspect
 from collections.abc import Callable, Mapping

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["run_local"]
+
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager

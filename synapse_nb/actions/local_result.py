@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["LocalResult", "local_result"]
+
 from typing import Any
 
 from pydantic import BaseModel, PrivateAttr

@@ -12,26 +12,14 @@ Example:
 
 from __future__ import annotations
 
-import importlib
+__all__ = ["as_action_class", "framework_action", "load_object", "resolve_action_class"]
+
 from typing import Any
 
 from synapse_nb.actions.train.action import BaseTrainAction
+from synapse_nb._plugin_check import load_object
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
-
-
-def load_object(spec: str) -> Any:
-    """Import ``module:attr`` (attr may be dotted)."""
-    module_name, _, attr = spec.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError("plugin", "an importable module", got=module_name, hint=str(exc)) from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise InputError("plugin", f"an attribute of {module_name}", got=attr)
-        obj = getattr(obj, part)
-    return obj
 
 
 def as_action_class(obj: Any, field: str = "plugin") -> type[BaseTrainAction[Any]]:

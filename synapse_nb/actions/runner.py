@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["action_params", "execute_task", "task_state", "training_result", "work_dir_for"]
+
 import logging
 import traceback
 from pathlib import Path
@@ -24,18 +26,10 @@ from synapse_nb.actions.train.context import RuntimeContext
 from synapse_nb.actions.train.devices import task_devices
 from synapse_nb.actions.train.run import TrainRun
 from synapse_nb.errors import InputError, SearchStopped, StepFailed, TaskStopped
-from synapse_nb.schemas.task import TaskError, TaskRecord
+from synapse_nb.schemas.task import TaskError, TaskRecord, task_state
 from synapse_nb.state import TrainState
 
 log = logging.getLogger(__name__)
-
-
-def task_state(record: TaskRecord) -> TrainState:
-    """The TrainState of a task, from its state or its Synapse payload."""
-    if record.state is not None:
-        return TrainState.model_validate(record.state)
-    assert record.payload is not None
-    return TrainState.from_action_payload(record.payload)
 
 
 def action_params(state: TrainState, record: TaskRecord | None = None) -> dict[str, Any]:

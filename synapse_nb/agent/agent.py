@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Agent", "AgentConfig"]
+
 import json
 import logging
 import os
@@ -240,7 +242,7 @@ class Agent:
             self._fail(record.id, f"the agent could not start the task: {type(exc).__name__}: {exc}", step="start")
 
     def _task_options(self, record: Any) -> dict[str, Any]:
-        from synapse_nb.actions.runner import task_state
+        from synapse_nb.schemas.task import task_state
 
         state = task_state(record)
         if state.is_tune:
@@ -262,7 +264,7 @@ class Agent:
 
         from synapse_nb.agent.worker import run_task_in_worker
 
-        from synapse_nb.actions.runner import task_state
+        from synapse_nb.schemas.task import task_state
 
         options = self._task_options(record)
         # The worker gets a token for this task only: the agent's own never enters Ray.

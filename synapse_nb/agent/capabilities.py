@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["PROBE_TIMEOUT_S", "tensorrt_on_cluster"]
+
 import logging
 from typing import Any
 

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["add_arguments", "build_parser", "main", "run"]
+
 import argparse
 import logging
 import os

@@ -12,6 +12,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "RAY_AUTH_MODE_ENV", "SECRET_ENV", "init_ray", "ray_temp_dir", "ray_token_available",
+    "use_ray_token_if_available",
+]
+
 import hashlib
 import logging
 import os

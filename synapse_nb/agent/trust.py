@@ -19,6 +19,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "ALLOW_PLUGINS_ENV", "BUILT_IN", "TaskRefused", "allowed_from_env", "check_checkpoint", "check_plugin",
+    "check_task", "plugin_allowed", "weights_only_loads",
+]
+
 import os
 import tempfile
 from collections.abc import Iterable

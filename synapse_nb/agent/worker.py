@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["run_task_in_worker"]
+
 from typing import Any
 
 

@@ -20,23 +20,20 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import importlib
-import importlib.util
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from synapse_nb._home import home_dir
+from synapse_nb._locks import file_lock
+from synapse_nb._process import stop_process
+from synapse_nb.api import _local_agent
 from synapse_nb.errors import BackendError
 
 START_TIMEOUT = 30.0
@@ -73,19 +70,6 @@ def read_token(home: Path) -> str | None:
         return token_path(home).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
-
-
-@contextlib.contextmanager
-def _start_lock(home: Path) -> Iterator[None]:
-    path = server_dir(home) / ".start.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def probe(url: str, token: str | None) -> dict[str, Any] | None:
@@ -164,7 +148,7 @@ def ensure_server(home: Path, owner: bool = True, start: bool = True) -> tuple[s
     agent, which must never keep a backend alive on their own.
     """
     home = Path(home)
-    with _start_lock(home):
+    with file_lock(server_dir(home) / ".start.lock"):
         found = running_server(home)
         if found is not None:
             url, token, _ = found
@@ -178,42 +162,12 @@ def ensure_server(home: Path, owner: bool = True, start: bool = True) -> tuple[s
 
 
 def ensure_local_agent(api: Any) -> None:
-    """Start the local agent of the embedded backend, if this installation has one.
-
-    The agent lives in ``synapse_nb.agent.embedded``; without that module, the backend runs
-    without a local agent (tasks wait for an agent started by hand).
-    """
-    if importlib.util.find_spec("synapse_nb.agent.embedded") is None:
-        return
-    module = importlib.import_module("synapse_nb.agent.embedded")
-    module.ensure_local_agent(api)
+    """Start the local agent of the embedded backend (see :mod:`synapse_nb.api._local_agent`)."""
+    _local_agent.ensure_local_agent(api)
 
 
 def _stop_local_agent() -> None:
-    if importlib.util.find_spec("synapse_nb.agent.embedded") is None:
-        return
-    module = importlib.import_module("synapse_nb.agent.embedded")
-    stop = getattr(module, "stop_local_agent", None)
-    if stop is not None:
-        stop()
-
-
-def _gone(pid: int) -> bool:
-    try:
-        # Reap it if we started it; a non-child raises ChildProcessError.
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return False
+    _local_agent.stop_local_agent()
 
 
 def shutdown(home: Path, timeout: float = 15.0, stop_agent: bool = True) -> bool:
@@ -226,12 +180,7 @@ def shutdown(home: Path, timeout: float = 15.0, stop_agent: bool = True) -> bool
     if found is None:
         return False
     pid = int(found[2]["pid"])
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not _gone(pid):
-        time.sleep(0.05)
-    if not _gone(pid):
-        os.kill(pid, signal.SIGKILL)
+    stop_process(pid, timeout)
     info = read_info(home)
     if info is not None and info.get("pid") == pid:
         info_path(home).unlink(missing_ok=True)

@@ -9,7 +9,6 @@ name and renamed; the manifest is written last, so a folder with a manifest is c
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb.api.progress import progress_bar
 from synapse_nb.errors import BackendError, InputError
 from synapse_nb.formats.raw import MANIFEST, RawCollectionRef, RawDataset, RawDatasetRef, RawItem, RawMeta
@@ -77,9 +77,7 @@ class _Fetcher:
         """Make ``target`` hold the image ``digest``; returns how ('kept', 'copied', 'downloaded')."""
         if _file_sha256(target) == digest:
             return "kept"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-        try:
+        with atomic_path(target, suffix=".part") as tmp:
             how = "downloaded"
             if self.store is not None:
                 source = self.store / image_store_path(digest)
@@ -88,9 +86,6 @@ class _Fetcher:
                     how = "copied" if _file_sha256(tmp) == digest else "downloaded"
             if how == "downloaded":
                 tmp.write_bytes(self.api.item.image_bytes(digest))
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
         return how
 
 

@@ -23,15 +23,18 @@ Example:
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+from tenacity import Retrying
 
+from synapse_nb._retry import backend_retrying
 from synapse_nb.errors import BackendError, NotFoundError
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+# Sent, but no answer came back: worth another try where sending twice is safe.
+_TRANSIENT: tuple[type[Exception], ...] = (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.WriteError)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -104,22 +107,19 @@ class Http:
     def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any) -> httpx.Response:
         """Send a request; return the 2xx response or raise BackendError."""
         retry = method.upper() in IDEMPOTENT if idempotent is None else idempotent
-        attempts = self.retries + 1 if retry else 1
-        for attempt in range(attempts):
-            if attempt:
-                _rewind(kwargs)
-            try:
-                response = self._send(method, path, **kwargs)
-            except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.WriteError) as exc:
-                if attempt + 1 < attempts:
-                    self._sleep(attempt)
-                    continue
-                raise BackendError(0, f"the backend did not answer ({type(exc).__name__}: {exc})", method, path) from exc
-            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-                self._sleep(attempt)
-                continue
-            return self._check(response, method, path)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+        sent: list[bool] = []
+
+        def send() -> httpx.Response:
+            if sent:
+                _rewind(kwargs)  # a retried body is read from its start again
+            sent.append(True)
+            return self._send(method, path, **kwargs)
+
+        try:
+            response = self._retrying(retry)(send)
+        except _TRANSIENT as exc:
+            raise BackendError(0, f"the backend did not answer ({type(exc).__name__}: {exc})", method, path) from exc
+        return self._check(response, method, path)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -135,8 +135,14 @@ class Http:
             except (httpx.ConnectError, httpx.ConnectTimeout) as again:
                 raise BackendError(0, f"can't reach the backend at {self.url} ({again})", method, path) from again
 
-    def _sleep(self, attempt: int) -> None:
-        time.sleep(self.backoff * (2**attempt))
+    def _retrying(self, retry: bool, transient: tuple[type[Exception], ...] = ()) -> Retrying:
+        """The project's retry policy with this client's tries and first pause."""
+        return backend_retrying(
+            retry=lambda exc: isinstance(exc, _TRANSIENT + transient),
+            retry_result=lambda response: response.status_code in RETRY_STATUSES,
+            attempts=self.retries + 1 if retry else 1,
+            first=self.backoff,
+        )
 
     @staticmethod
     def _check(response: httpx.Response, method: str, path: str) -> httpx.Response:
@@ -159,26 +165,27 @@ class Http:
 
     def stream_to(self, path: str, out: Any, params: dict[str, Any] | None = None) -> httpx.Headers:
         """GET ``path`` and write the body into the binary file ``out``; return the headers."""
-        for attempt in range(self.retries + 1):
-            try:
-                with self._client.stream("GET", path, params=params) as response:
-                    if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                        self._sleep(attempt)
-                        continue
-                    if not response.is_success:
-                        response.read()
-                        self._check(response, "GET", path)
-                    out.seek(0)
-                    out.truncate()
-                    for chunk in response.iter_bytes(1024 * 1024):
-                        out.write(chunk)
-                    return response.headers
-            except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError) as exc:
-                if attempt < self.retries:
-                    self._sleep(attempt)
-                    continue
-                raise BackendError(0, f"download failed ({type(exc).__name__}: {exc})", "GET", path) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def download() -> httpx.Response:
+            with self._client.stream("GET", path, params=params) as response:
+                if response.status_code in RETRY_STATUSES:
+                    response.read()  # the error's text, for the message when no try is left
+                    return response
+                if not response.is_success:
+                    response.read()
+                    self._check(response, "GET", path)
+                out.seek(0)
+                out.truncate()
+                for chunk in response.iter_bytes(1024 * 1024):
+                    out.write(chunk)
+                return response
+
+        try:
+            response = self._retrying(True, transient=(httpx.ConnectError,))(download)
+        except (*_TRANSIENT, httpx.ConnectError) as exc:
+            raise BackendError(0, f"download failed ({type(exc).__name__}: {exc})", "GET", path) from exc
+        self._check(response, "GET", path)
+        return response.headers
 
 
 def _ssl_verify(verify: bool | str) -> bool | ssl.SSLContext:

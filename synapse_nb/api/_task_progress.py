@@ -1,5 +1,5 @@
-"""Progress of a task while ``task.wait()`` blocks: ipywidgets bars in a notebook, one
-terminal bar elsewhere.
+"""Progress of a task while ``task.wait()`` blocks: tqdm's notebook bars (ipywidgets) in a
+notebook, one per category, and one terminal bar elsewhere.
 
 ``task.wait()`` polls twice a second, but the display only changes when something a
 person can see changes: the status, the running category or the whole percent. In a
@@ -69,23 +69,21 @@ class TaskProgressDisplay:
     """Shows a task's status, overall progress and per-category progress.
 
     ``task`` is a Task (or its id). ``file`` (default stderr) and ``notebook`` (default:
-    detected) choose where and how; in a notebook, ipywidgets bars are used.
+    detected) choose where and how; in a notebook, tqdm draws ipywidgets bars.
     """
 
     def __init__(self, task: Any, file: IO[str] | None = None, notebook: bool | None = None) -> None:
         self._task_id = task if isinstance(task, int) else task.id
         self._file = file if file is not None else sys.stderr
         self._widgets: dict[str, Any] = {}
-        self._box: Any = None
+        self._notebook_bar: Any = None
         self._bar: Any = None
         self._shown: ShownState | None = None
         if in_notebook() if notebook is None else notebook:
-            import ipywidgets as widgets
-            from IPython.display import display
+            # tqdm draws the widgets (and loads ipywidgets); we keep no widget code of our own.
+            from tqdm.notebook import tqdm as notebook_bar
 
-            self._status = widgets.HTML()
-            self._box = widgets.VBox([self._status])
-            display(self._box)
+            self._notebook_bar = notebook_bar
         elif _is_terminal(self._file):
             from tqdm.auto import tqdm
 
@@ -94,7 +92,7 @@ class TaskProgressDisplay:
 
     def update(self, record: TaskRecord) -> None:
         """Show ``record`` (nothing is redrawn unless what is shown changed)."""
-        if self._box is not None:
+        if self._notebook_bar is not None:
             self._update_widgets(record, round(record.overall_progress * 100, 1))
             return
         shown = shown_state(record)
@@ -109,22 +107,25 @@ class TaskProgressDisplay:
             print(describe(self._task_id, shown), file=self._file, flush=True)
 
     def _update_widgets(self, record: TaskRecord, overall: float) -> None:
-        import ipywidgets as widgets
-
-        self._status.value = (f"<b>task {record.id}</b> · {record.status} · {overall:.0f}%"
-                              + (f" · {record.experiment_name}" if record.experiment_name else ""))
         for name in ["overall", *record.progress]:
             if name not in self._widgets:
-                bar = widgets.FloatProgress(min=0, max=100, description=name.replace("_", " "),
-                                            layout=widgets.Layout(width="60%"))
-                self._widgets[name] = bar
-                self._box.children = (*self._box.children, bar)
+                self._widgets[name] = self._notebook_bar(total=100, desc=name.replace("_", " "), bar_format="{l_bar}{bar}| {postfix}")
             value = overall if name == "overall" else record.progress[name].fraction * 100
-            self._widgets[name].value = value
-            self._widgets[name].bar_style = {"failed": "danger", "finished": "success"}.get(record.status, "info")
+            bar = self._widgets[name]
+            bar.n = value
+            if name == "overall":
+                bar.set_postfix_str(f"task {record.id} · {record.status}"
+                                    + (f" · {record.experiment_name}" if record.experiment_name else ""), refresh=False)
+            bar.refresh()
+        if record.status in ("finished", "failed", "stopped"):
+            # tqdm colours a closed bar: green when full, red when the task ended short of it.
+            for bar in self._widgets.values():
+                bar.close()
 
     def close(self) -> None:
-        """Stop updating (a terminal bar is closed; widgets stay visible)."""
+        """Stop updating (a terminal bar is closed; notebook bars stay visible)."""
+        for bar in self._widgets.values():
+            bar.close()
         if self._bar is not None:
             self._bar.close()
             self._bar = None

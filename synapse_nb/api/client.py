@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Api"]
+
 import os
 from pathlib import Path
 from typing import Any
@@ -121,7 +123,6 @@ class Api:
         assert found is not None  # start=True always finds or starts one
         api = cls(found[0], found[1], timeout=timeout, _embedded_home=home, _owner=owner)
         if start_agent:
-            # Hook for the local agent: runs only if synapse_nb.agent.embedded exists.
             _embedded.ensure_local_agent(api)
         return api
 
@@ -146,17 +147,13 @@ class Api:
     def _local_agent_starting(self) -> bool:
         if self._embedded_home is None:
             return False
-        import importlib.util
+        from synapse_nb.api._local_agent import local_agent_pid
 
-        if importlib.util.find_spec("synapse_nb.agent.embedded") is None:
-            return False
-        from synapse_nb.agent import embedded
-
-        if embedded.local_agent_pid() is None and self._owner:
+        if local_agent_pid() is None and self._owner:
             # The local agent died (killed, crashed): a client that runs the embedded stack
             # starts it again rather than report "no local agent" for ever.
             _embedded.ensure_local_agent(self)
-        return embedded.local_agent_pid() is not None
+        return local_agent_pid() is not None
 
     # -- facts -------------------------------------------------------------------------
 

@@ -15,9 +15,12 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["check_agent", "check_state"]
+
 import warnings
 from typing import Any
 
+from synapse_nb._plugin_check import check_plugin
 from synapse_nb.errors import InputError, NotFoundError
 from synapse_nb.state import TrainState
 
@@ -138,9 +141,6 @@ def _plugin(state: TrainState) -> None:
         return
     import importlib.util
 
-    from synapse_nb.actions.resolve import as_action_class, load_object
-    from synapse_nb.actions.train.pipeline import check_capabilities
-
     module = state.plugin.partition(":")[0]
     try:
         found = importlib.util.find_spec(module) is not None
@@ -148,9 +148,7 @@ def _plugin(state: TrainState) -> None:
         found = False
     if not found:
         return
-    action_cls = as_action_class(load_object(state.plugin))
-    if not action_cls.setup_steps_overridden():
-        check_capabilities(action_cls, state)
+    check_plugin(state.plugin, state)
 
 
 def _resources(agent: Any, state: TrainState) -> None:

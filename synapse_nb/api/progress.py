@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ProgressBar", "progress_bar"]
+
 import sys
 from types import TracebackType
 from typing import Any
@@ -54,23 +56,9 @@ class ProgressBar:
         self.close()
 
 
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ipython = shell.get_ipython() if hasattr(shell, "get_ipython") else None
-    return ipython is not None and type(ipython).__name__ == "ZMQInteractiveShell"
-
-
 def _make_bar(total: int, desc: str, unit: str) -> Any:
-    if _in_notebook():
-        try:
-            from tqdm.notebook import tqdm as notebook_tqdm
-
-            return notebook_tqdm(total=total, desc=desc, unit=unit)
-        except ImportError:  # ipywidgets missing: fall back to text, which works everywhere
-            pass
-    from tqdm import tqdm
+    # tqdm.auto: the widget bar in a Jupyter kernel that has ipywidgets, the terminal bar elsewhere.
+    from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
 

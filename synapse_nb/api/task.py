@@ -7,13 +7,15 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["METRIC_COLUMNS", "Task"]
+
 import html
 import time
 from typing import TYPE_CHECKING, Any
 
 from synapse_nb.errors import InputError, TaskFailed, TaskStopped
 from synapse_nb.schemas.experiment import ExperimentInfo
-from synapse_nb.schemas.task import FINAL_STATUSES, TaskRecord
+from synapse_nb.schemas.task import FINAL_STATUSES, TaskRecord, task_state
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,8 +100,6 @@ class Task:
     @property
     def state(self) -> Any:
         """The TrainState the task runs."""
-        from synapse_nb.actions.runner import task_state
-
         return task_state(self._record)
 
     # -- control -----------------------------------------------------------------------------

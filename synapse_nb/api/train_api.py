@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrainApi"]
+
 from typing import Any
 
 from synapse_nb.api.preflight import check_state

@@ -40,7 +40,10 @@ _LAZY: dict[str, str] = {
     "split_fingerprint": "synapse_nb.benchmark.report",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "BenchmarkReport", "ClassAP", "EvaluationReport", "PRCurve", "SpeedReport", "SpeedRow", "SpeedSample",
+    "coco_image_paths", "evaluate_detections", "predict_coco", "speed_test", "yolo_predictor",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -38,7 +38,7 @@ def render_html(report: BenchmarkReport, figures: FigureBuilder, thumbnails: Map
     """The whole page as a string (the caller writes it atomically).
 
     ``figures(report)`` gives the page's figures by id (e.g.
-    ``synapse_nb.widgets.figures.benchmark.report_figures``): the headless core draws none
+    ``synapse_nb.benchmark.figures.report_figures``): the headless core draws none
     itself. ``thumbnails`` (per runtime) are the worst images, embedded as PNG data.
     """
     built = figures(report)

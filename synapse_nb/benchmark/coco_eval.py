@@ -50,7 +50,10 @@ from synapse_nb.errors import InputError
 # reported APs are rounded to this many decimals (the raw values stay in ``stats``).
 DECIMALS = 10
 
-__all__ = ["ClassAP", "EvaluationCounts", "EvaluationReport", "PRCurve", "PRCurves", "evaluate_detections"]
+__all__ = [
+    "ClassAP", "DECIMALS", "EvaluationCounts", "EvaluationReport", "PRCurve", "PRCurves",
+    "evaluate_detections",
+]
 
 
 class ClassAP(BaseModel):

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["F1Point", "MAX_CURVE_POINTS", "best_f1", "downsample", "matches_at_iou"]
+
 from collections.abc import Iterable, Mapping
 from typing import Any
 

@@ -176,11 +176,11 @@ class BenchmarkReport(BaseModel):
         """Write one self-contained HTML page (plotly.js inline, no network needed), atomically.
 
         ``figures(report)`` returns the page's plotly figures by id; the notebook's builders
-        are ``synapse_nb.widgets.figures.benchmark.report_figures``. With ``images_dir`` (the
+        are ``synapse_nb.benchmark.figures.report_figures``. With ``images_dir`` (the
         val images), thumbnails of the ``thumbnails`` worst images are embedded.
 
         Example:
-            >>> from synapse_nb.widgets.figures.benchmark import report_figures
+            >>> from synapse_nb.benchmark.figures import report_figures
             >>> report.to_html("experiment/benchmark.html", report_figures)  # doctest: +SKIP
             PosixPath('experiment/benchmark.html')
         """

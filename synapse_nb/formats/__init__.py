@@ -26,7 +26,10 @@ _LAZY: dict[str, str] = {
     "DatasetCache": "synapse_nb.formats.cache",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "DatasetCache", "RawDataset", "RawItem", "RawMeta", "convert_objects", "read_coco", "read_yolo",
+    "write_coco", "write_yolo",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,15 +1,16 @@
 """File plumbing shared by the writers and the dataset cache.
 
 Hard links where the filesystem allows (a conversion of 5,000 images then costs no image
-bytes), copies otherwise; small files written to a temporary name and renamed; whole
-export folders built beside their destination and renamed into place, so a reader never
-sees a half-written export.
+bytes), copies otherwise (through :mod:`synapse_nb._atomic`); whole export folders built
+beside their destination and renamed into place, so a reader never sees a half-written
+export.
 
 Example:
     >>> import tempfile
     >>> from pathlib import Path
     >>> d = Path(tempfile.mkdtemp())
-    >>> atomic_write_text(d / "a.txt", "hello").read_text()
+    >>> _ = (d / "a.txt").write_text("hello")
+    >>> Linker().place(d / "a.txt", d / "b.txt"); (d / "b.txt").read_text()
     'hello'
 """
 
@@ -23,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb.errors import InputError
 
 
@@ -62,13 +64,8 @@ class Linker:
                 self._link = False
         # Copy to a temporary name first: a crash mid-copy must not leave a truncated image
         # under the final name, where a later run would take it for a good one.
-        target = Path(target)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
+        with atomic_path(target) as tmp:
             shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -92,24 +89,6 @@ def write_new_file(path: str, data: bytes) -> None:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary name and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` through a temporary name and a rename."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def check_new_folder(field: str, dest: Path) -> Path:

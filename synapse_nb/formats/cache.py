@@ -21,21 +21,23 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+__all__ = ["CacheEntry", "CacheManifest", "DatasetCache", "MANIFEST", "TargetFormat", "clear_cache"]
+
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb._home import sub_dir
+from synapse_nb._locks import file_lock
 from synapse_nb.errors import InputError
 from synapse_nb.formats._checks import check_names, check_objects, resolve_classes, source_paths
-from synapse_nb.formats._files import Linker, atomic_write_text
+from synapse_nb.formats._files import Linker
 from synapse_nb.formats.coco import ANNOTATIONS, coco_documents
 from synapse_nb.formats.raw import RawDataset, RawItem
 from synapse_nb.formats.yolo import DATA_YAML, check_yolo_export, yolo_item_files, yolo_yaml_text
@@ -66,17 +68,6 @@ class CacheManifest(BaseModel):
     entries: dict[int, CacheEntry] = Field(default_factory=dict)
     # item id -> files an update was writing or removing when it stopped.
     pending: dict[int, list[str]] = Field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _image_signature(raw: RawDataset, item: RawItem) -> str:
@@ -161,7 +152,7 @@ class DatasetCache:
         else:
             raise InputError("target_format", "'yolo', 'coco' or None", got=target_format)
         key = self.key(raw, target_format, names, task, key_extra)
-        with _locked(self.root / f"{key}.lock"):
+        with file_lock(self.root / f"{key}.lock"):
             return _Update(raw, self.root / key, key, target_format, task, names, link).run()
 
 

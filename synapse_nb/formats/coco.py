@@ -36,7 +36,9 @@ from synapse_nb.formats.raw import RawDataset, RawItem
 from synapse_nb.formats.shapes import bitmap_area, polygon_area
 from synapse_nb.schemas.project import Bitmap, LabelObject, Polygon
 
-__all__ = ["ANNOTATIONS", "CROWD_TAG", "coco_documents", "read_coco", "write_coco"]
+__all__ = [
+    "ANNOTATIONS", "CROWD_TAG", "coco_documents", "image_folders", "kept_ids", "read_coco", "write_coco",
+]
 
 ANNOTATIONS = "annotations.json"
 

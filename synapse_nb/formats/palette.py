@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TAB10", "class_colour"]
+
 # The matplotlib/Plotly "tab10" colours: distinct, and familiar from the figures users see.
 TAB10 = (
     "#1f77b4",

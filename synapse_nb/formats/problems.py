@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["OnError", "Problems", "SkippedFile", "verify_image"]
+
 from pathlib import Path
 from typing import Literal
 

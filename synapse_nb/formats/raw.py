@@ -16,14 +16,16 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MANIFEST", "RawCollectionRef", "RawDataset", "RawDatasetRef", "RawItem", "RawMeta"]
+
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb.schemas.project import ClassMeta, LabelObject, TagMeta
 
 MANIFEST = "dataset.json"
@@ -131,11 +133,7 @@ class RawDataset(BaseModel):
         if root is not None:
             self.attach(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        target = self.root / MANIFEST
-        tmp = target.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-        tmp.write_text(self.model_dump_json(), encoding="utf-8")
-        os.replace(tmp, target)
-        return target
+        return atomic_write_text(self.root / MANIFEST, self.model_dump_json())
 
     @classmethod
     def read(cls, root: Path) -> RawDataset:

@@ -16,6 +16,12 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "TASK_SHAPE", "TaskType", "bitmap_area", "bitmap_to_bbox", "bitmap_to_mask", "bitmap_to_polygon",
+    "convert_classes", "convert_objects", "mask_to_bitmap", "normalise_task", "polygon_area",
+    "polygon_to_bbox", "polygon_to_bitmap", "rectangle_to_polygon", "ring_area", "to_shape",
+]
+
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Literal

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MetricSink"]
+
 from typing import Protocol, runtime_checkable
 
 

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["COLLECTIONS", "JPEG_QUALITY", "generate_sample_project"]
+
 import hashlib
 import io
 import re

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["Agent", "AgentCreate", "AgentHeartbeat", "AgentStatus"]
+
 from datetime import datetime
 from typing import Any, Literal
 

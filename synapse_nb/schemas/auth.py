@@ -9,6 +9,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "AuditEntry", "CheckpointTrust", "PRINCIPAL_NAME", "PrincipalRole", "Role", "TaskToken", "TokenCreate",
+    "TokenCreated", "TokenInfo",
+]
+
 from datetime import datetime
 from typing import Any, Literal
 

@@ -12,6 +12,12 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "AnnotationUpdate", "BatchResult", "BestTrial", "ClaimRequest", "Health", "HeartbeatReply",
+    "ImageHashes", "ItemIds", "ItemUpload", "ProgressUpdate", "ProjectMetaUpdate", "SHA256_PATTERN",
+    "ServerInfo", "TaskFile", "TaskStatusUpdate", "image_store_path",
+]
+
 from datetime import datetime
 from typing import Any
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["NAME_PATTERN", "Page"]
+
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ExperimentInfo"]
+
 import datetime as dt
 from typing import Any
 

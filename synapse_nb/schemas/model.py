@@ -3,6 +3,8 @@ with the metadata needed to train from it again or deploy it."""
 
 from __future__ import annotations
 
+__all__ = ["ModelCategory", "ModelCreate", "ModelFile", "ModelRecord"]
+
 from datetime import datetime
 from typing import Any, Literal
 

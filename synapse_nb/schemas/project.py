@@ -11,6 +11,12 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "Bitmap", "ClassMeta", "ClassShape", "Collection", "CollectionCreate", "Dataset", "DatasetCreate",
+    "Geometry", "HEX_COLOUR", "Item", "ItemCreate", "LabelObject", "Polygon", "Project", "ProjectCreate",
+    "Rectangle", "TagMeta",
+]
+
 from datetime import datetime
 from typing import Annotated, Literal
 

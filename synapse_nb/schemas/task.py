@@ -12,10 +12,17 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "FINAL_STATUSES", "LogLine", "MetricPoint", "ProgressState", "TaskCreate", "TaskError", "TaskRecord",
+    "TaskStatus", "TrialStatus", "TrialTable", "Visualization", "task_state",
+]
+
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from synapse_nb.state import TrainState
 
 # created: waits for task.start() (autostart=False); queued: waits for an agent.
 TaskStatus = Literal["created", "queued", "running", "stopping", "finished", "failed", "stopped"]
@@ -102,6 +109,20 @@ class TaskRecord(BaseModel):
     def is_final(self) -> bool:
         """Whether the task has ended (finished, failed or stopped)."""
         return self.status in FINAL_STATUSES
+
+
+def task_state(record: TaskRecord) -> TrainState:
+    """The TrainState of a task, from its state or its Synapse payload.
+
+    Example:
+        >>> payload = {"action": "train", "params": {"dataset": 4, "hyperparameter": {"epochs": 2}}}
+        >>> task_state(TaskRecord(id=1, status="queued", created_at="2026-01-01T00:00:00Z", payload=payload)).project_id
+        4
+    """
+    if record.state is not None:
+        return TrainState.model_validate(record.state)
+    assert record.payload is not None
+    return TrainState.from_action_payload(record.payload)
 
 
 class LogLine(_Strict):

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ProjectMeta", "RESERVED_NAMES", "check_annotation", "check_name", "check_tags", "load_meta"]
+
 import sqlite3
 from dataclasses import dataclass
 

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DESCRIPTION", "create_app"]
+
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

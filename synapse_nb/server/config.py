@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MiB", "ServerConfig"]
+
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

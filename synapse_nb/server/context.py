@@ -8,6 +8,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "Ctx", "Limit", "MAX_ID", "Offset", "RecordId", "ServerContext", "dumps_field", "get_context", "iso",
+    "loads", "now", "page", "where",
+]
+
 import datetime as dt
 import json
 import sqlite3

@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Database", "SCHEMA", "SCHEMA_VERSION"]
+
 import sqlite3
 import threading
 from collections.abc import Iterator

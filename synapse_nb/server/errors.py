@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ApiError", "install_error_handlers", "not_found", "validation_message"]
+
 import logging
 import sqlite3
 from typing import Any

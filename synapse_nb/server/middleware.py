@@ -11,6 +11,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "ASGIApp", "BodyLimitMiddleware", "BodyTooLarge", "Message", "OPEN_PATHS", "Receive", "Scope", "Send",
+    "TokenAuthMiddleware", "UPLOAD_SUFFIXES", "is_open_path",
+]
+
 import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["Reaper", "reap_once"]
+
 import logging
 import threading
 import time

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BackgroundServer", "START_TIMEOUT", "owners_dir", "read_info", "serve", "write_info"]
+
 import datetime as dt
 import json
 import logging
@@ -27,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synapse_nb._atomic import atomic_write_text
+from synapse_nb._process import pid_alive
 from synapse_nb.server.config import ServerConfig
 
 log = logging.getLogger("synapse_nb.server")
@@ -55,12 +59,7 @@ def _url(host: str, port: int, scheme: str = "http") -> str:
 
 def write_info(path: Path, data: dict[str, Any]) -> None:
     """Write ``server.json`` atomically (temporary name, then rename), readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(data, out)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data), mode=0o600)
 
 
 def read_info(path: Path) -> dict[str, Any] | None:
@@ -79,30 +78,15 @@ def owners_dir(config: ServerConfig) -> Path:
 
 def _owners_alive(owner_pid: int, folder: Path) -> bool:
     """Whether the starting process, or any process registered in ``folder``, still runs."""
-    if _pid_alive(owner_pid):
+    if pid_alive(owner_pid):
         return True
     alive = False
     for entry in folder.glob("*") if folder.is_dir() else []:
-        if entry.name.isdigit() and _pid_alive(int(entry.name)):
+        if entry.name.isdigit() and pid_alive(int(entry.name)):
             alive = True
         else:
             entry.unlink(missing_ok=True)
     return alive
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (an exited process not yet reaped by its parent does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (macOS): kill(0) is all we know
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 class _Uvicorn:

@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["CHUNK", "MAX_PATH_CHARS", "Storage", "path_problem"]
+
 import hashlib
 import os
 import shutil
@@ -26,6 +28,7 @@ import uuid
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb.schemas.backend import image_store_path
 from synapse_nb.server.errors import ApiError
 
@@ -96,10 +99,10 @@ class Storage:
         With ``expected_sha256``, a different hash is a 422 and nothing is left behind.
         """
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"up-{uuid.uuid4().hex}"
         digest = hashlib.sha256()
         size = 0
-        try:
+        # The partial upload waits in the storage's own temporary folder, never in a task's.
+        with atomic_path(target, folder=self.tmp_dir) as tmp:
             with open(tmp, "wb") as out:
                 while chunk := source.read(CHUNK):
                     size += len(chunk)
@@ -112,9 +115,6 @@ class Storage:
                 raise ApiError(
                     422, f"{field}: sha256 {expected_sha256} was promised, the upload has {hexdigest}", field=field
                 )
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
         return size, hexdigest
 
     def put_blob(self, tmp_file: Path, digest: str) -> Path:

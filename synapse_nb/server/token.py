@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TOKEN_BYTES", "load_or_create_token", "read_token"]
+
 import os
 import secrets
 import stat

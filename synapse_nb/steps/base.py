@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BaseStep", "StepResult"]
+
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 

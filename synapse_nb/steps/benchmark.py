@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BenchmarkStep"]
+
 from typing import Any
 
 from synapse_nb.steps.base import BaseStep, StepResult

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ConvertDatasetStep", "FORMATS"]
+
 from pathlib import Path
 from typing import Any
 

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ExportDatasetStep", "dataset_id_of", "project_cache_dir", "resolve_classes", "resolve_split"]
+
 import hashlib
 import json
 from pathlib import Path

@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ExportModelStep"]
+
 from typing import Any
 
 from synapse_nb.steps.base import BaseStep, StepResult

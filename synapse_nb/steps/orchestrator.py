@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["pipeline_progress", "run_steps"]
+
 import logging
 from collections.abc import Callable
 from typing import Any

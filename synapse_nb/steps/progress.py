@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["PipelineProgress", "ProgressCallback"]
+
 import threading
 from collections.abc import Callable, Sequence
 

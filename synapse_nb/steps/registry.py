@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["StepRegistry"]
+
 from collections.abc import Iterator
 from typing import Generic
 

@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrainStep", "weights_from_result"]
+
 import time
 from pathlib import Path
 from typing import Any

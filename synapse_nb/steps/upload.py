@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["UploadModelStep", "build_experiment_folder", "experiment_name", "upload_model"]
+
 import datetime as dt
 import json
 import os
@@ -22,6 +24,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb.errors import InputError
 from synapse_nb.steps.base import BaseStep, StepResult
 
@@ -48,10 +51,7 @@ def _place(src: Path, dest: Path) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, default=str))
 
 
 def build_experiment_folder(context: Any, weights: Path | None) -> tuple[Path, dict[str, Any]]:

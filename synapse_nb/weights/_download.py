@@ -19,9 +19,11 @@ import os
 from pathlib import Path
 
 import httpx
+from tenacity import RetryCallState
 
 from synapse_nb._home import sub_dir
 from synapse_nb._locks import file_lock
+from synapse_nb._retry import backend_retrying
 from synapse_nb.errors import SynapseNBError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,10 @@ _ATTEMPTS = 4  # the first try and three resumes
 
 class WeightsDownloadError(SynapseNBError):
     """A weights file could not be fetched, or its bytes are not the expected ones."""
+
+
+class _CutShort(Exception):
+    """The server closed the connection before the whole file arrived (resumed from there)."""
 
 
 def sha256_of(path: Path) -> str:
@@ -85,17 +91,23 @@ def download_checked(url: str, target: Path, sha256: str | None, timeout: float 
     key = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:16]
     with file_lock(sub_dir("locks") / f"weights-{key}.lock"):
         with httpx.Client(timeout=timeout, follow_redirects=True) as client:
-            for attempt in range(1, _ATTEMPTS + 1):
-                try:
-                    if _fetch_once(client, url, part, target.name):
-                        break
-                    logger.warning("%s: connection closed early (attempt %d of %d); resuming", target.name, attempt, _ATTEMPTS)
-                except (httpx.TransportError, httpx.RemoteProtocolError) as exc:
-                    logger.warning("%s: %s (attempt %d of %d); resuming", target.name, exc, attempt, _ATTEMPTS)
-                if attempt == _ATTEMPTS:
-                    have = part.stat().st_size if part.exists() else 0
-                    raise WeightsDownloadError(f"{target.name}: download from {url} kept breaking off "
-                                               f"({have} bytes kept; pull again to resume)")
+
+            def fetch() -> None:
+                if not _fetch_once(client, url, part, target.name):
+                    raise _CutShort("connection closed early")
+
+            def resuming(state: RetryCallState) -> None:
+                assert state.outcome is not None
+                logger.warning("%s: %s (attempt %d of %d); resuming", target.name, state.outcome.exception(),
+                               state.attempt_number, _ATTEMPTS)
+
+            try:
+                backend_retrying(retry=lambda exc: isinstance(exc, (_CutShort, httpx.TransportError)),
+                                 attempts=_ATTEMPTS, before_sleep=resuming)(fetch)
+            except (_CutShort, httpx.TransportError) as exc:
+                have = part.stat().st_size if part.exists() else 0
+                raise WeightsDownloadError(f"{target.name}: download from {url} kept breaking off "
+                                           f"({have} bytes kept; pull again to resume)") from exc
         got = sha256_of(part)
         if sha256 is not None and got != sha256:
             part.unlink()

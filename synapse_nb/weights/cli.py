@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["add_arguments", "run"]
+
 import argparse
 
 

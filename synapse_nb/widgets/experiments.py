@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_COMPARED", "ExperimentEntry", "ExperimentsBrowser", "experiment_entries", "overlay_keys"]
+
 from typing import Any
 
 import ipywidgets as w

@@ -80,3 +80,16 @@ def test_lines_printed_equal_the_changes_of_what_is_shown(polls: list[tuple[str,
     changes = sum(1 for i, state in enumerate(states) if i == 0 or state != states[i - 1])
     assert out.getvalue().splitlines() == [describe(3, s) for i, s in enumerate(states) if i == 0 or s != states[i - 1]]
     assert len(out.getvalue().splitlines()) == changes
+
+
+def test_notebook_bars_are_tqdm_widgets_one_per_category_coloured_at_the_end() -> None:
+    display = TaskProgressDisplay(3, notebook=True)
+    display.update(_record("running", 0.2, dataset=1.0, train=0.0))
+    display.update(_record("running", 0.5, dataset=1.0, train=0.4))
+    bars = display._widgets
+    assert list(bars) == ["overall", "dataset", "train"]
+    assert [round(bar.n) for bar in bars.values()] == [50, 100, 40]
+    assert "running" in bars["overall"].postfix
+    display.update(_record("failed", 0.5, dataset=1.0, train=0.4))
+    assert bars["train"].container.children[1].bar_style == "danger", "a task that ended short shows red"
+    assert bars["dataset"].container.children[1].bar_style == "success"

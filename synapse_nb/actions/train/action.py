@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BaseTrainAction", "TARGET_FORMATS"]
+
 import inspect
 import typing
 from pathlib import Path

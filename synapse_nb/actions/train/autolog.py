@@ -2,8 +2,8 @@
 
 For ultralytics the callbacks of :func:`synapse_nb.frameworks.ultralytics_yolo.attach_autolog`
 are attached to the model given, or — when none is given, as Synapse plugins call it before
-creating their model — added to ultralytics' default callback registry for the duration of
-the action and removed afterwards. Nothing is monkey-patched.
+creating their model — given to every model created during the action (ultralytics has no
+public hook for that: see :mod:`synapse_nb._ultralytics_defaults`). Nothing is patched.
 
 Example:
     >>> sorted(SUPPORTED)
@@ -12,32 +12,15 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["SUPPORTED", "enable_autolog", "track_best_weights"]
+
 from collections.abc import Callable
 from typing import Any
 
+from synapse_nb._ultralytics_defaults import added_to_new_models
 from synapse_nb.errors import InputError
 
 SUPPORTED = {"ultralytics"}
-
-
-class _Shared:
-    """A callback that ultralytics' ``deepcopy`` of its default registry keeps as it is.
-
-    Every ``YOLO(...)`` deep-copies the default callbacks; a bound method would drag a copy
-    of the action (and its locks) along, which fails, and a copy would log nowhere.
-    """
-
-    def __init__(self, fn: Callable[[Any], None]) -> None:
-        self.fn = fn
-
-    def __call__(self, trainer: Any) -> None:
-        self.fn(trainer)
-
-    def __copy__(self) -> _Shared:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
-        return self
 
 
 class _ActionSink:
@@ -65,19 +48,7 @@ def enable_autolog(framework: str, action: Any, model: Any = None) -> Callable[[
         for event, fn in callbacks.items():
             model.add_callback(event, fn)
         return lambda: None
-    from ultralytics.utils.callbacks import base
-
-    shared = {event: _Shared(fn) for event, fn in callbacks.items()}
-    for event, fn in shared.items():
-        base.default_callbacks.setdefault(event, []).append(fn)
-
-    def remove() -> None:
-        for event, fn in shared.items():
-            registered = base.default_callbacks.get(event, [])
-            if fn in registered:
-                registered.remove(fn)
-
-    return remove
+    return added_to_new_models(callbacks)
 
 
 def _models_of(trainer: Any) -> list[Any]:
@@ -113,22 +84,12 @@ def track_best_weights() -> Callable[[], None]:
     path of its best weights) when training ends; returns a function that stops it.
 
     Synapse SDK plugins read ``model.best`` after ``model.train(...)`` (its documented
-    examples do); ultralytics itself keeps that path on ``model.trainer.best`` only. Added to
-    ultralytics' default callback registry (its public extension point), removed afterwards.
+    examples do); ultralytics itself keeps that path on ``model.trainer.best`` only. Given to
+    the models created during the action (see :mod:`synapse_nb._ultralytics_defaults`).
     Without ultralytics installed this does nothing.
     """
     import importlib.util
 
     if importlib.util.find_spec("ultralytics") is None:
         return lambda: None
-    from ultralytics.utils.callbacks import base
-
-    callback = _Shared(_set_best)
-    base.default_callbacks.setdefault("on_train_end", []).append(callback)
-
-    def remove() -> None:
-        registered = base.default_callbacks.get("on_train_end", [])
-        if callback in registered:
-            registered.remove(callback)
-
-    return remove
+    return added_to_new_models({"on_train_end": _set_best})

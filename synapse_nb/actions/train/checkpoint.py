@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["describe", "resolve_checkpoint"]
+
 import shutil
 from pathlib import Path
 from typing import Any

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["RuntimeContext", "TrainContext"]
+
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["CUDA_VISIBLE", "DevicePlan", "apply_plan", "plan_devices", "task_devices"]
+
 import logging
 import os
 from collections.abc import Sequence

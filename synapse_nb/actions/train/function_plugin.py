@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-import inspect
+__all__ = ["wrap_function"]
+
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,41 +25,7 @@ from typing import Any
 
 from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.params import BaseTrainParams
-from synapse_nb.errors import InputError
-
-TRAIN_ARGS = ["run", "dataset", "hyperparameter", "checkpoint"]
-TUNE_ARGS = ["hyperparameter", "run", "dataset", "checkpoint"]
-
-
-def _positional_names(fn: Callable[..., Any]) -> list[str]:
-    return [p.name for p in inspect.signature(fn).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-
-def is_tune_function(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` is a tune function (its parameters in tune order), whatever its name.
-
-    A function in neither order is refused, with both accepted signatures in the message.
-
-    Example:
-        >>> def search(hyperparameter, run, dataset, checkpoint, **kwargs): ...
-        >>> is_tune_function(search)
-        True
-        >>> def fit(run, data, params): ...
-        >>> is_tune_function(fit)
-        Traceback (most recent call last):
-        ...
-        synapse_nb.errors.InputError: plugin: expected a train function train(run, dataset, hyperparameter, checkpoint, **kwargs) or a tune function tune(hyperparameter, run, dataset, checkpoint, **kwargs), got 'fit(run, data, params)'
-    """
-    names = _positional_names(fn)
-    if names[: len(TUNE_ARGS)] == TUNE_ARGS:
-        return True
-    if names[: len(TRAIN_ARGS)] == TRAIN_ARGS:
-        return False
-    name = getattr(fn, "__name__", "plugin")
-    raise InputError("plugin", f"a train function train({', '.join(TRAIN_ARGS)}, **kwargs) or a tune function "
-                               f"tune({', '.join(TUNE_ARGS)}, **kwargs)", got=f"{name}({', '.join(names)})")
-
+from synapse_nb._plugin_check import is_tune_function
 
 def wrap_function(fn: Callable[..., Any]) -> type[BaseTrainAction[BaseTrainParams]]:
     """A train action class that calls ``fn`` as its ``execute`` (tune order or train order,

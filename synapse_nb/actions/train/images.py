@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MAX_SIDE", "image_data", "is_image"]
+
 import base64
 import io
 from typing import Any

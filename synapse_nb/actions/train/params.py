@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BaseTrainParams"]
+
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

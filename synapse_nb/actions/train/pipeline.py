@@ -12,8 +12,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_WEIGHTS", "default_registry"]
+
 from typing import Any
 
+from synapse_nb._plugin_check import check_capabilities, requested_exports
 from synapse_nb.errors import InputError
 from synapse_nb.steps.benchmark import BenchmarkStep
 from synapse_nb.steps.convert import ConvertDatasetStep
@@ -35,24 +38,6 @@ DEFAULT_WEIGHTS = [
     ("benchmark", "benchmark", 0.05),
     ("model_upload", "model_upload", 0.05),
 ]
-
-
-def requested_exports(state: Any) -> list[str]:
-    """Export formats a state asks for."""
-    if state is None:
-        return []
-    return [fmt for fmt, on in (("onnx", state.export_onnx), ("tensorrt", state.export_tensorrt)) if on]
-
-
-def check_capabilities(action_cls: type, state: Any) -> None:
-    """Refuse, before any work, what the action can't do but the state asks for."""
-    if state is None:
-        return
-    if requested_exports(state) and not action_cls.supports("export_model"):
-        raise InputError("export_onnx", f"a plugin that can export models ({action_cls.__name__} cannot)",
-                         got=requested_exports(state))
-    if state.enable_speedtest and not action_cls.supports("benchmark"):
-        raise InputError("enable_speedtest", f"a plugin with a benchmark ({action_cls.__name__} has none)", got=True)
 
 
 def default_registry(action: Any) -> StepRegistry[Any]:

@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrainProgressCategories"]
+
 
 class TrainProgressCategories:
     """Standard progress category names (use with ``set_progress``).

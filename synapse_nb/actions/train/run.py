@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrainRun"]
+
 import logging
 import math
 import threading
@@ -26,6 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tenacity import RetryCallState
+
+from synapse_nb._retry import backend_retrying
 from synapse_nb.errors import BackendError
 from synapse_nb.schemas.task import LogLine, MetricPoint, TrialTable, Visualization
 
@@ -47,9 +52,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _is_transient(exc: BackendError) -> bool:
+def _is_transient(exc: BaseException) -> bool:
     # 0 = not reachable; 5xx = the server's trouble; 429 = slow down. All worth retrying.
-    return exc.status == 0 or exc.status >= 500 or exc.status == 429
+    return isinstance(exc, BackendError) and (exc.status == 0 or exc.status >= 500 or exc.status == 429)
 
 
 class TrainRun:
@@ -288,17 +293,14 @@ class TrainRun:
                 continue
             self._idle.clear()
             try:
-                self._send_once()
+                # While the backend is away, the buffer keeps everything: tried again until sent.
+                backend_retrying(retry=_is_transient, before_sleep=self._note_failure)(self._send_once)
                 backoff = 0.25
                 failures = 0
                 self.last_error = None
             except BackendError as exc:
                 self.last_error = str(exc)
-                if not _is_transient(exc):
-                    log.error("the backend refused a batch of task %s: %s", self.task_id, exc)
-                    continue
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                log.error("the backend refused a batch of task %s: %s", self.task_id, exc)
             except Exception as exc:  # noqa: BLE001 - the sender must outlive any one bad record or call
                 # Anything else (a serialisation bug, a full disk while reading a file): said,
                 # and retried with backoff; the writers never wait on a dead thread.
@@ -313,6 +315,9 @@ class TrainRun:
             if self.pending() == 0:
                 self._idle.set()
 
+    def _note_failure(self, state: RetryCallState) -> None:
+        assert state.outcome is not None
+        self.last_error = str(state.outcome.exception())
     def _drop_front(self) -> None:
         """After repeated unexpected failures: drop the record at the front of each queue (one
         of them keeps failing), so what is queued behind it still goes out."""

@@ -24,15 +24,20 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "CONTEXT_FIELDS", "FILE_NAME", "REUSABLE_STEPS", "ReusedStep", "StepManifest", "params_key",
+    "reuse_finished_steps", "steps_recorder",
+]
+
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb.steps.base import BaseStep, StepResult
 from synapse_nb.steps.registry import StepRegistry
 
@@ -75,10 +80,7 @@ class StepManifest(BaseModel):
 
     def save(self, work_dir: Path) -> None:
         """Write ``steps.json`` (temporary name, then rename)."""
-        path = Path(work_dir) / FILE_NAME
-        tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(Path(work_dir) / FILE_NAME, self.model_dump_json(indent=2))
 
     @classmethod
     def load(cls, work_dir: Path, params_key: str) -> StepManifest | None:

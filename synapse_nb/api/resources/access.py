@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+__all__ = ["AuditResource", "TokenResource"]
+
 from typing import Any
 
 from synapse_nb.api.resources._base import Resource

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["AgentResource", "LOCAL_AGENT_WAIT"]
+
 import time
 from collections.abc import Callable, Iterable
 from typing import Any

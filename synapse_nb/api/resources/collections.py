@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["CollectionResource"]
+
 from collections.abc import Iterable
 
 from synapse_nb.api.resources._base import Resource, ids_param

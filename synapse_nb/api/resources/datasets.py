@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["DatasetResource"]
+
 from synapse_nb.api.resources._base import Resource
 from synapse_nb.schemas import Dataset, DatasetCreate
 

@@ -6,15 +6,17 @@ lacks, and sends only those; items of images already stored refer to them by has
 
 from __future__ import annotations
 
+__all__ = ["ItemEntry", "ItemResource", "MAX_BATCH"]
+
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from synapse_nb._atomic import atomic_write_bytes
 from synapse_nb.api.resources._base import Resource
 from synapse_nb.errors import BackendError, InputError
 from synapse_nb.schemas import Item, LabelObject, Page
@@ -155,9 +157,4 @@ class ItemResource(Resource):
         if dest.is_dir():
             name = item_or_hash.name if isinstance(item_or_hash, Item) else str(item_or_hash)
             dest = dest / name
-        data = self.image_bytes(item_or_hash)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
-        return dest
+        return atomic_write_bytes(dest, self.image_bytes(item_or_hash))

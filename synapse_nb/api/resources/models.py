@@ -4,6 +4,8 @@ whole or not at all."""
 
 from __future__ import annotations
 
+__all__ = ["CHUNK", "ModelResource"]
+
 import contextlib
 import hashlib
 import json

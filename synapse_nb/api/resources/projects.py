@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ProjectResource", "sample_folder"]
+
 import shutil
 import warnings
 from collections.abc import Iterable

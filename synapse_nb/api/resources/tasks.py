@@ -6,8 +6,9 @@ stored once: nothing is lost and nothing doubled.
 
 from __future__ import annotations
 
+__all__ = ["BATCH", "CHUNK", "TaskResource"]
+
 import hashlib
-import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb.api.resources._base import Resource
 from synapse_nb.errors import BackendError, InputError
 from synapse_nb.schemas import LogLine, MetricPoint, Page, TaskCreate, TaskError, TaskRecord, TrialTable, Visualization
@@ -228,15 +230,10 @@ class TaskResource(Resource):
         dest = Path(dest)
         if dest.is_dir():
             dest = dest / Path(rel_path).name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-        try:
+        with atomic_path(dest, suffix=".part") as tmp:
             with open(tmp, "wb") as out:
                 headers = self._http.stream_to(f"/tasks/{int(id)}/files/content", out, params={"path": rel_path})
             expected = headers.get("X-Content-SHA256")
             if expected and _sha256(tmp) != expected:
                 raise BackendError(0, f"{rel_path}: the downloaded file does not match its sha256 {expected}", "GET", rel_path)
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
         return dest

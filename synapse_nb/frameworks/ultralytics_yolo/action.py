@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["CHECKPOINT_INTERVAL_ENV", "RESUME_FILE", "YoloParams", "YoloTrainAction"]
+
 import json
 import os
 import shutil
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb.actions.train.action import BaseTrainAction
 from synapse_nb.actions.train.params import BaseTrainParams
 from synapse_nb.errors import InputError, StepFailed
@@ -74,10 +77,8 @@ class _KeepLastCheckpoint:
             return
         self._last = now
         snapshot = self.action.context.work_dir / "resume" / "last.pt"
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-        tmp = snapshot.with_name(".last.pt.tmp")
-        shutil.copy2(last, tmp)
-        os.replace(tmp, snapshot)
+        with atomic_path(snapshot) as tmp:
+            shutil.copy2(last, tmp)
         self.action.runtime.run.upload_file(RESUME_FILE, snapshot)
 
 
@@ -254,7 +255,7 @@ class YoloTrainAction(BaseTrainAction[YoloParams]):
         from synapse_nb.formats.raw import RawDataset
 
         # The HTML page's figures: plain plotly builders (no ipywidgets), handed to the report.
-        from synapse_nb.widgets.figures.benchmark import report_figures
+        from synapse_nb.benchmark.figures import report_figures
 
         raw_path = context.dataset.get("raw_path")
         if raw_path is None:

@@ -11,10 +11,12 @@ Example:
 
 from __future__ import annotations
 
-import os
+__all__ = ["materialize_base_checkpoint"]
+
 import shutil
 from pathlib import Path
 
+from synapse_nb._atomic import atomic_path
 from synapse_nb._offline import configure_ultralytics
 from synapse_nb.frameworks._model_info import ModelInfo
 from synapse_nb.frameworks.ultralytics_yolo.weights import resolve_weights
@@ -28,15 +30,14 @@ def materialize_base_checkpoint(model: ModelInfo, dest: Path) -> tuple[Path, str
     marker = dest / "source.txt"
     if target.is_file() and marker.is_file() and marker.read_text() == source:
         return target, notice
-    tmp = dest / ".best.pt.tmp"
-    if source.endswith(".pt"):
-        shutil.copy2(source, tmp)
-    else:
-        configure_ultralytics()
-        from synapse_nb.frameworks.ultralytics_yolo._load import load_model
+    with atomic_path(target) as tmp:
+        if source.endswith(".pt"):
+            shutil.copy2(source, tmp)
+        else:
+            configure_ultralytics()
+            from synapse_nb.frameworks.ultralytics_yolo._load import load_model
 
-        load_model(source).save(tmp)
-    os.replace(tmp, target)
+            load_model(source).save(tmp)
     marker.write_text(source)
     if notice:
         notice = f"{notice} (random initial weights)"

@@ -16,6 +16,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "OutputParity", "ParityReport", "TENSORRT_REASON", "align_queries", "compare_arrays", "export_onnx",
+    "export_tensorrt", "is_set_predictor", "onnx_parity", "sample_images", "tensorrt_available",
+]
+
 import logging
 import os
 import shutil

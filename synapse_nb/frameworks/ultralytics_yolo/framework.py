@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TRAIN_ACTION", "YoloFramework", "framework"]
+
 from pathlib import Path
 from typing import Any
 

@@ -17,6 +17,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "COMMON_ALIASES", "DEFAULTS_FILE", "IGNORED_BY_AUTO_OPTIMIZER", "OPTIMIZERS", "TOOLKIT_KEYS",
+    "check_search", "default_text", "default_values", "validate",
+]
+
 import logging
 import re
 from importlib import resources

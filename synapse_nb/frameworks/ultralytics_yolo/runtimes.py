@@ -18,6 +18,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "CPU_PROVIDER", "CUDA_PROVIDER", "TENSORRT_PROVIDER", "backend_provider", "export_parity",
+    "export_runtime", "onnx_providers", "onnx_session", "session_provider",
+]
+
 from pathlib import Path
 from typing import Any
 

@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrainOutput", "amp_without_download", "default_device", "train_yolo"]
+
 import logging
 import time
 from collections.abc import Callable, Sequence

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["default_weights_dir", "resolve_weights"]
+
 import logging
 from pathlib import Path
 

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["AUDITED", "entries", "record", "target_of", "trust_uploaded_files"]
+
 import json
 import sqlite3
 from typing import Any

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["add_arguments", "run"]
+
 import argparse
 import os
 import sys

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TokenGateMiddleware", "bearer"]
+
 import json
 import logging
 from typing import Any

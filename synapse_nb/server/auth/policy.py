@@ -14,6 +14,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "ADMIN", "AGENTS", "EVERYONE", "PEOPLE", "REPORTERS", "ROUTE_ROLES", "authorize", "principal_of",
+    "route_key",
+]
+
 import json
 import sqlite3
 from typing import Any

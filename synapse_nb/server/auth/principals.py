@@ -17,6 +17,11 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "Principal", "PrincipalStore", "SCHEMA", "TASK_TOKEN_GRACE", "TOKEN_BYTES", "TOKEN_PREFIX", "hash_token",
+    "new_token",
+]
+
 import datetime as dt
 import hashlib
 import secrets

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "ROUTERS", "access", "agents", "collections", "items", "models", "projects", "system", "task_files",
+    "task_reports", "tasks",
+]
+
 from fastapi import APIRouter
 
 from synapse_nb.server.routes import access, agents, collections, items, models, projects, stats, system, task_files, task_reports, tasks

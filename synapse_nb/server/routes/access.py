@@ -80,4 +80,6 @@ def list_audit(
     return Page[AuditEntry](items=items, total=total, offset=offset, limit=limit)
 
 
-__all__ = ["router"]
+__all__ = [
+    "checkpoint_trust", "create_token", "list_audit", "list_tokens", "revoke_token", "router", "task_token",
+]

@@ -3,6 +3,11 @@ offline, and what happens to their tasks when they stop answering."""
 
 from __future__ import annotations
 
+__all__ = [
+    "agent_from_row", "fetch_agent", "get_agent", "go_offline", "heartbeat", "list_agents", "mark_offline",
+    "register_agent", "touch_agent",
+]
+
 import datetime as dt
 import sqlite3
 import time

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "add_items", "create_collection", "delete_collection", "fetch_collection", "get_collection",
+    "list_collections", "remove_items",
+]
+
 import sqlite3
 
 from fastapi import APIRouter, Response

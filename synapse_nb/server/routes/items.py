@@ -7,6 +7,11 @@ entry anywhere refuses the whole batch and stores no record.
 
 from __future__ import annotations
 
+__all__ = [
+    "ItemLimit", "delete_item", "fetch_item", "get_image", "get_item", "item_from_row", "list_items",
+    "missing_images", "set_annotation", "upload_items",
+]
+
 import re
 import sqlite3
 from pathlib import Path

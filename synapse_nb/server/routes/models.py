@@ -8,6 +8,11 @@ place, in one step. A mismatch leaves no record and no file.
 
 from __future__ import annotations
 
+__all__ = [
+    "create_model", "delete_model", "download_model_file", "fetch_model", "get_model", "list_models",
+    "model_from_row",
+]
+
 import os
 import shutil
 import sqlite3

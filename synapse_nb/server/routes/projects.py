@@ -6,6 +6,11 @@ annotations or collections, in the same transaction as the change.
 
 from __future__ import annotations
 
+__all__ = [
+    "bump_version", "create_dataset", "create_project", "delete_project", "fetch_dataset", "fetch_project",
+    "get_dataset", "get_project", "list_datasets", "list_projects", "project_from_row", "update_meta",
+]
+
 import sqlite3
 
 from fastapi import APIRouter, Response

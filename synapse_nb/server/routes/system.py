@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["health", "server_info"]
+
 import os
 
 from fastapi import APIRouter

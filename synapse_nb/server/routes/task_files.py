@@ -6,6 +6,8 @@ matches the promised one (when given) is renamed into place and recorded.
 
 from __future__ import annotations
 
+__all__ = ["FilePath", "download_task_file", "list_task_files", "upload_task_file"]
+
 import hashlib
 import os
 from typing import Annotated

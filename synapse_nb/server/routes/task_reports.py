@@ -8,6 +8,11 @@ newer than what they already have.
 
 from __future__ import annotations
 
+__all__ = [
+    "BigLimit", "Cursor", "MAX_KEY", "add_logs", "add_metrics", "add_trials", "add_visualization",
+    "get_logs", "get_metrics", "get_visualizations", "latest_trials", "set_best_trial", "trials_history",
+]
+
 import datetime as dt
 import sqlite3
 from typing import Annotated

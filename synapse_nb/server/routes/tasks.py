@@ -12,6 +12,11 @@ Finished, failed and stopped are final. A claim is one ``UPDATE ... WHERE status
 
 from __future__ import annotations
 
+__all__ = [
+    "ALLOWED", "claim_task", "create_task", "fetch_task", "get_task", "list_tasks", "retry_task",
+    "set_progress", "set_status", "start_task", "stop_task", "task_from_row",
+]
+
 import os
 import shutil
 import sqlite3

@@ -39,7 +39,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
+from tenacity import RetryCallState
 
+from synapse_nb._retry import backend_retrying
 from synapse_nb.errors import BackendError
 
 log = logging.getLogger("synapse_nb.dashboard")
@@ -100,9 +102,9 @@ MAX_BACKOFF = 10.0
 class Poller:
     """Runs ``refresh()`` every ``interval`` seconds until it returns False or :meth:`stop`.
 
-    A backend that cannot be reached is retried with a growing pause (up to 10 s), each
-    failure reported through ``on_error``; any other error is reported and ends the polling
-    (it is a bug to fix, not a condition to retry).
+    A backend that cannot be reached is retried with the project's growing pause (1 s, then
+    twice as long, up to 10 s), each failure reported through ``on_error``; any other error
+    is reported and ends the polling (it is a bug to fix, not a condition to retry).
     """
 
     def __init__(self, refresh: Callable[[], bool], interval: float = DEFAULT_INTERVAL,
@@ -145,20 +147,29 @@ class Poller:
             self.on_error(message)
 
     def _loop(self) -> None:
-        pause = self.interval
+        retrying = backend_retrying(
+            retry=lambda exc: isinstance(exc, (BackendError, httpx.HTTPError)),
+            stop=lambda state: self._stop.is_set(),
+            first=1.0,
+            longest=MAX_BACKOFF,
+            sleep=self._stop.wait,  # stop() ends the pause at once
+            before_sleep=self._unreachable,
+        )
         while not self._stop.is_set():
             try:
-                live = self.refresh()
-            except (BackendError, httpx.HTTPError) as exc:
-                log.warning("dashboard: backend not reachable: %s", exc)
-                self._report(f"backend not reachable ({exc}); retrying in {pause:.0f} s")
-                pause = min(max(pause * 2, 1.0), MAX_BACKOFF)
+                live = retrying(self.refresh)
+            except (BackendError, httpx.HTTPError):
+                return  # stopped while the backend was away
             except Exception as exc:  # a bug in the dashboard: show it, log it, stop polling
                 log.exception("dashboard refresh failed")
                 self._report(f"the dashboard stopped updating: {type(exc).__name__}: {exc}")
                 return
-            else:
-                pause = self.interval
-                if not live:
-                    return
-            self._stop.wait(pause)
+            if not live:
+                return
+            self._stop.wait(self.interval)
+
+    def _unreachable(self, state: RetryCallState) -> None:
+        assert state.outcome is not None and state.next_action is not None
+        exc = state.outcome.exception()
+        log.warning("dashboard: backend not reachable: %s", exc)
+        self._report(f"backend not reachable ({exc}); retrying in {state.next_action.sleep:.0f} s")

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["LOG_LINES", "Snapshot", "TaskDashboard"]
+
 import datetime as dt
 import threading
 from collections import deque

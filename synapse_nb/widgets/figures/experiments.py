@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["experiments_frame", "experiments_table", "format_duration", "metric_overlay"]
+
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping

@@ -23,6 +23,12 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "REQUIRED_COLUMNS", "Series", "X_AXES", "check_metrics_frame", "collect_series", "is_loss", "is_quality",
+    "latest_values", "metric_curves", "metric_series", "resolve_category", "series_name",
+    "training_overview",
+]
+
 import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple

@@ -21,22 +21,27 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import json
+__all__ = [
+    "BEST_MARK", "BEST_ROW_COLOR", "CELL_COLOR", "CSS_FILE", "HEADER_COLOR", "HEIGHT", "MAX_CELL_TEXT",
+    "METRIC_HEADER_COLOR", "MISSING", "MUTED_COLOR", "STATUSES", "STATUS_COLORS", "TABLE_HEADER_HEIGHT",
+    "TABLE_MAX_HEIGHT", "TABLE_MIN_HEIGHT", "TABLE_ROW_HEIGHT", "TEMPLATE_FILE", "TEMPLATE_NAME",
+    "TEXT_COLOR", "UNKNOWN_STATUS_COLOR", "WIDE_HEIGHT", "apply_theme", "asset_path", "column_widths", "css",
+    "empty_figure", "format_column", "format_number", "is_missing", "palette", "row_fill",
+    "sequential_colorscale", "status_color", "table_figure", "table_height", "template",
+]
+
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-import plotly.io as pio
 
-TEMPLATE_NAME = "synapse_nb"
-TEMPLATE_FILE = "plotly_template.json"
+# The Plotly template and its loading live below the widgets (the benchmark page uses them too).
+from synapse_nb._plotly_theme import TEMPLATE_FILE, TEMPLATE_NAME, apply_theme, asset_path, template
+
 CSS_FILE = "theme.css"
 
 # Trial statuses as Ray Tune reports them, in the order a trial moves through them.
@@ -73,50 +78,6 @@ TABLE_HEADER_HEIGHT = 30
 # Strings longer than this are cut in table cells (an error message, a long path).
 MAX_CELL_TEXT = 60
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-# synapse_nb/widgets/figures/theme.py -> the repository root is three folders up.
-_REPO_ROOT = _PACKAGE_DIR.parents[2]
-
-
-def asset_path(name: str) -> Path:
-    """Where the front-end asset ``name`` is read from: the repository copy, else the packaged one.
-
-    Example:
-        >>> asset_path("theme.css").name
-        'theme.css'
-    """
-    repo_copy = _REPO_ROOT / "widgets" / name
-    # pyproject.toml marks a source checkout; an installed package never has one beside it.
-    if (_REPO_ROOT / "pyproject.toml").is_file() and repo_copy.is_file():
-        return repo_copy
-    return Path(str(resources.files(__package__).joinpath(name)))
-
-
-@functools.cache
-def _template_json() -> str:
-    return asset_path(TEMPLATE_FILE).read_text(encoding="utf-8")
-
-
-@functools.cache
-def _template() -> go.layout.Template:
-    template = go.layout.Template(json.loads(_template_json()))
-    pio.templates[TEMPLATE_NAME] = template
-    return template
-
-
-def template() -> go.layout.Template:
-    """The ``synapse_nb`` Plotly template (registered with ``plotly.io.templates`` on first use).
-
-    Example:
-        >>> template().layout.autosize
-        True
-        >>> import plotly.io as pio
-        >>> "synapse_nb" in pio.templates
-        True
-    """
-    return _template()
-
-
 def palette() -> tuple[str, ...]:
     """The colours lines and bars cycle through (the template's colorway).
 
@@ -124,7 +85,7 @@ def palette() -> tuple[str, ...]:
         >>> len(palette()) >= 8
         True
     """
-    return tuple(_template().layout.colorway)
+    return tuple(template().layout.colorway)
 
 
 def sequential_colorscale() -> list[list[Any]]:
@@ -134,7 +95,7 @@ def sequential_colorscale() -> list[list[Any]]:
         >>> sequential_colorscale()[0][0], sequential_colorscale()[-1][0]
         (0.0, 1.0)
     """
-    return [list(stop) for stop in _template().layout.colorscale.sequential]
+    return [list(stop) for stop in template().layout.colorscale.sequential]
 
 
 def status_color(status: Any) -> str:
@@ -145,23 +106,6 @@ def status_color(status: Any) -> str:
         True
     """
     return STATUS_COLORS.get(str(status).upper(), UNKNOWN_STATUS_COLOR)
-
-
-def apply_theme(fig: go.Figure, height: int | None = None, title: str | None = None) -> go.Figure:
-    """Give ``fig`` the synapse_nb template (and optionally a height and title); returns ``fig``.
-
-    Example:
-        >>> fig = apply_theme(go.Figure(), height=300, title="Losses")
-        >>> fig.layout.height, fig.layout.title.text
-        (300, 'Losses')
-    """
-    update: dict[str, Any] = {"template": _template()}
-    if height is not None:
-        update["height"] = int(height)
-    if title is not None:
-        update["title_text"] = title
-    fig.update_layout(**update)
-    return fig
 
 
 def css() -> str:

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["parallel_coordinates", "trial_curves"]
+
 import math
 from collections.abc import Iterable
 from typing import Any

@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MODES", "TrialsTableData", "trial_status_counts", "trials_table", "trials_table_data"]
+
 from collections.abc import Iterable
 from typing import Any
 

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ClassesStep"]
+
 from typing import Any
 
 import ipywidgets as w

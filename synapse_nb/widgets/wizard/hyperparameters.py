@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["HyperparametersStep"]
+
 from typing import Any
 
 import ipywidgets as w

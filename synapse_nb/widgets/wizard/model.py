@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ModelStep", "PRETRAINED", "REGISTRY"]
+
 from typing import Any
 
 import ipywidgets as w

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ExportStep", "ModelBenchmarkStep", "NO_TENSORRT", "tensorrt_status"]
+
 from typing import Any
 
 import ipywidgets as w

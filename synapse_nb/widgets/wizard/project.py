@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ProjectStep", "THUMBNAILS", "THUMB_SIZE"]
+
 from typing import Any
 
 import ipywidgets as w

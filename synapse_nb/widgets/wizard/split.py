@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["KINDS", "SplitStep"]
+
 from typing import Any
 
 import ipywidgets as w

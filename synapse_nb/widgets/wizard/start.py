@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["StartStep", "agent_label"]
+
 from collections.abc import Callable
 from typing import Any
 

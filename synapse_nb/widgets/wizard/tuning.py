@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_LABEL", "METRIC_SUGGESTIONS", "TuningEditor", "registry_options"]
+
 from typing import Any
 
 import ipywidgets as w

@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["STEP_TYPES", "TrainWizard"]
+
 from typing import Any
 
 import ipywidgets as w

@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TUNE_WEIGHTS", "extension_config", "max_epochs", "run_tune"]
+
 import logging
 import os
 from pathlib import Path

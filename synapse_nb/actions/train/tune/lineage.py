@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["SearchLineage", "search_lineage"]
+
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["MODEL_CONFIG_FILE", "TRIAL_FILES", "TrialReporter", "trial_prefix"]
+
 import contextlib
 import json
 import math
@@ -16,6 +18,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from synapse_nb._ray_reports import observing_reports
 
 TRIAL_FILES = "trials"
 # Facts for a trial's model kept beside its weights (e.g. the trainer's own arguments).
@@ -126,30 +130,15 @@ class TrialReporter:
     def seeing_direct_reports(self) -> Iterator[None]:
         """While open, a plugin's own ``ray.tune.report(...)`` calls count as this trial's
         reports: checked for the tune metric, and the last one is the trial's result when the
-        plugin returns nothing. (Ray routes every report through the trial's session, so
-        patching the session also catches a ``report`` imported before the trial started.)"""
-        try:
-            from ray.train._internal.session import get_session
-        except ImportError:  # another Ray layout: plugins report through run.tune_reporter
-            yield
-            return
-        session = get_session()
-        if session is None:
-            yield
-            return
-        original = session.report
+        plugin returns nothing. Ray has no public hook for this: see :mod:`synapse_nb._ray_reports`."""
 
-        def report(metrics: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        def observe(metrics: dict[str, Any]) -> None:
             if not self._sending:
                 self.last = self._checked(metrics)
                 self.reports += 1
-            return original(metrics, *args, **kwargs)
 
-        session.report = report
-        try:
+        with observing_reports(observe):
             yield
-        finally:
-            session.report = original
 
     def finish(self, final: dict[str, float]) -> None:
         """The trial's last report: the held final epoch, or ``final`` when nothing was reported."""

@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TrialSpec"]
+
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field

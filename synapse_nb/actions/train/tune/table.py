@@ -13,13 +13,18 @@ Example:
 
 from __future__ import annotations
 
+__all__ = [
+    "BINDING_FILE", "FINISHED", "MAX_METRIC_COLUMNS", "REPORT_TOKEN", "TRIAL_DIR_PREFIX",
+    "TrialTableCallback", "metric_columns", "snapshot_row", "trial_dirname", "write_binding",
+]
+
 import json
-import os
 import time
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from synapse_nb._atomic import atomic_write_text
 from synapse_nb.actions.train.tune.reporter import NODE_KEY
 
 try:
@@ -85,12 +90,8 @@ REPORT_BINDING: ContextVar[dict[str, Any] | None] = ContextVar("synapse_nb_repor
 def write_binding(experiment_dir: Path, url: str, task_id: int, offset: int = 0, verify: bool | str = True) -> None:
     """Tell the (possibly restored) callback which task it reports to (no token); 0600, atomic."""
     experiment_dir.mkdir(parents=True, exist_ok=True)
-    path = experiment_dir / BINDING_FILE
-    tmp = path.with_name(f".{BINDING_FILE}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"url": url, "task_id": task_id, "offset": offset, "verify": verify}, handle)
-    os.replace(tmp, path)
+    binding = {"url": url, "task_id": task_id, "offset": offset, "verify": verify}
+    atomic_write_text(experiment_dir / BINDING_FILE, json.dumps(binding), mode=0o600)
 
 
 def snapshot_row(status: str, config: dict[str, Any], result: dict[str, Any], hyperparameters: list[str],

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["normalise_result", "run_trial", "trial_device"]
+
 import numbers
 from pathlib import Path
 from typing import Any
