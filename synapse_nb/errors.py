@@ -13,8 +13,8 @@ Example:
 from __future__ import annotations
 
 __all__ = [
-    "BackendError", "InputError", "MissingDependency", "NotFoundError", "StepFailed", "SynapseNBError",
-    "TaskFailed", "TaskStopped",
+    "BackendError", "InputError", "MissingDependency", "NotFoundError", "SearchStopped", "StepFailed",
+    "SynapseNBError", "TaskFailed", "TaskStopped",
 ]
 
 from typing import Any

@@ -30,7 +30,7 @@ PINNED = {
     "synapse_nb.api": ["Api", "Task", "TrainApi", "progress_bar"],
     "synapse_nb.steps": ["BaseStep", "BenchmarkStep", "ConvertDatasetStep", "ExportDatasetStep", "ExportModelStep",
                          "StepRegistry", "StepResult", "TrainStep", "UploadModelStep", "run_steps"],
-    "synapse_nb.widgets": ["ExperimentsBrowser", "TaskDashboard", "TrainWizard", "figures"],
+    "synapse_nb.widgets": ["BenchmarkView", "ExperimentsBrowser", "TaskDashboard", "TrainWizard", "compare", "figures"],
     "synapse_nb.benchmark": ["BenchmarkReport", "ClassAP", "EvaluationReport", "PRCurve", "SpeedReport", "SpeedRow",
                              "SpeedSample", "coco_image_paths", "evaluate_detections", "predict_coco", "speed_test",
                              "yolo_predictor"],

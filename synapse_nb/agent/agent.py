@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["Agent", "AgentConfig"]
+__all__ = ["Agent", "AgentAlreadyRunning", "AgentConfig", "acquire_local_lock"]
 
 import json
 import logging

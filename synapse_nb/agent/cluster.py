@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["PROBE_TIMEOUT_S", "STORAGE_ENV", "check_storage", "check_worker_url", "cluster_nodes", "cluster_summary", "is_loopback_url", "is_remote_storage", "probe_nodes"]
+
 import ipaddress
 import logging
 from typing import Any

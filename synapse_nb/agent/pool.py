@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["DEFAULT_PRELOAD", "PoolConfig", "WarmWorker", "WorkerPool"]
+
 import importlib
 import logging
 import os

@@ -32,10 +32,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "Calibration", "CalibrationBin", "ClassOutcome", "ConfidenceProfile", "ConfusedPair", "ConfusionMatrix",
-    "GroundTruthObject", "Histogram", "ImageObject", "ImageRow", "Localization", "Match", "OutcomeCounts",
-    "Outcomes", "calibration", "confidence_profile", "confusion_and_objects", "localization", "outcomes_at",
-    "per_image",
+    "BACKGROUND", "CALIBRATION_BINS", "CONFUSED_PAIRS", "Calibration", "CalibrationBin", "ClassOutcome",
+    "ConfidenceProfile", "ConfusedPair", "ConfusionMatrix", "GroundTruthObject", "HISTOGRAM_BINS", "Histogram",
+    "ImageObject", "ImageRow", "Localization", "Match", "OutcomeCounts", "Outcomes", "PROFILE_POINTS",
+    "calibration", "confidence_profile", "confusion_and_objects", "localization", "outcomes_at", "per_image",
 ]
 
 BACKGROUND = "(background)"

@@ -24,7 +24,7 @@ from synapse_nb.benchmark.figures import _LABELS, ReportLike, _evaluations, _fmt
 
 __all__ = [
     "SECTION_FIGURES", "confidence_profile", "confusion_matrix", "evaluations_of", "iou_histogram",
-    "most_confused", "outcomes", "per_image_table", "reliability_diagram",
+    "most_confused", "outcomes", "per_image_table", "reliability_diagram", "sort_rows",
 ]
 
 Evaluations = dict[str, EvaluationReport]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["Agent", "AgentCreate", "AgentHeartbeat", "AgentStatus"]
+__all__ = [
+    "Agent", "AgentCreate", "AgentHeartbeat", "AgentStatus", "NodeCapabilities", "node_label", "node_shortfalls",
+]
 
 from datetime import datetime
 from typing import Any, Literal

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["ClassCount", "ProjectStats", "SplitCells"]
+
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator

@@ -20,9 +20,12 @@ __all__ = [
 from datetime import datetime
 from typing import Any, Literal
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synapse_nb.state import TrainState
+if TYPE_CHECKING:  # the state imports the splits, which import these schemas
+    from synapse_nb.state import TrainState
 
 # created: waits for task.start() (autostart=False); queued: waits for an agent.
 TaskStatus = Literal["created", "queued", "running", "stopping", "finished", "failed", "stopped"]
@@ -119,6 +122,8 @@ def task_state(record: TaskRecord) -> TrainState:
         >>> task_state(TaskRecord(id=1, status="queued", created_at="2026-01-01T00:00:00Z", payload=payload)).project_id
         4
     """
+    from synapse_nb.state import TrainState  # here: synapse_nb.state imports these schemas
+
     if record.state is not None:
         return TrainState.model_validate(record.state)
     assert record.payload is not None

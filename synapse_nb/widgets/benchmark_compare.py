@@ -24,7 +24,10 @@ from synapse_nb.benchmark.coco_eval import EvaluationReport
 from synapse_nb.benchmark.report import BenchmarkReport
 from synapse_nb.errors import InputError
 
-__all__ = ["Comparison", "compare", "compare_figures", "comparison_warnings", "disagreements", "load_reports"]
+__all__ = [
+    "Comparison", "REPORT_FILE", "compare", "compare_figures", "comparison_warnings", "disagreements",
+    "load_reports",
+]
 
 REPORT_FILE = "benchmark/report.json"
 

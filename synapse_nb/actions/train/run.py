@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["TrainRun"]
+__all__ = ["BACKPRESSURE_WAIT_S", "MAX_QUEUED", "TrainRun"]
 
 import logging
 import math

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["CHECKPOINT_INTERVAL_ENV", "RESUME_FILE", "YoloParams", "YoloTrainAction"]
+__all__ = ["CHECKPOINT_INTERVAL_ENV", "RESUME_FILE", "SPEEDTEST_SECONDS_ENV", "YoloParams", "YoloTrainAction"]
 
 import json
 import os

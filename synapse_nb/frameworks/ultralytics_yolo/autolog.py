@@ -28,9 +28,9 @@ Example:
 from __future__ import annotations
 
 __all__ = [
-    "SinkAutolog", "ULTRALYTICS_EXAMPLES", "YoloEpochCallback", "attach_autolog", "attach_epoch_callbacks",
-    "autolog_callbacks", "canonical_metric", "epoch_callbacks", "epoch_metrics", "finite_only",
-    "metric_aliases", "metric_names", "readable_metric",
+    "PER_CLASS", "SinkAutolog", "ULTRALYTICS_EXAMPLES", "YoloEpochCallback", "attach_autolog",
+    "attach_epoch_callbacks", "autolog_callbacks", "canonical_metric", "epoch_callbacks", "epoch_metrics",
+    "finite_only", "metric_aliases", "metric_names", "per_class_metrics", "readable_metric",
 ]
 
 import logging

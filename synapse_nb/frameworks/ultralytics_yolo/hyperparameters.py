@@ -18,8 +18,8 @@ Example:
 from __future__ import annotations
 
 __all__ = [
-    "COMMON_ALIASES", "DEFAULTS_FILE", "IGNORED_BY_AUTO_OPTIMIZER", "OPTIMIZERS", "TOOLKIT_KEYS",
-    "check_search", "default_text", "default_values", "validate",
+    "COMMON_ALIASES", "DEFAULTS_FILE", "IGNORED_BY_AUTO_OPTIMIZER", "OPTIMIZERS", "TOOLKIT_KEYS", "all_defaults",
+    "check_search", "default_text", "default_values", "docs", "validate",
 ]
 
 import logging

@@ -8,6 +8,8 @@ there are of what, and the pre-flight and the wizard cost the same at 100 or 100
 
 from __future__ import annotations
 
+__all__ = ["project_stats", "split_cells"]
+
 import sqlite3
 from typing import Any
 

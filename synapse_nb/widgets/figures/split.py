@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["TITLE", "split_class_chart"]
+
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["parallel_coordinates", "trial_curves"]
+__all__ = ["parallel_coordinates", "pareto_front", "trial_curves"]
 
 import math
 from collections.abc import Iterable

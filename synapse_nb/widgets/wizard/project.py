@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ProjectStep", "THUMBNAILS", "THUMB_SIZE"]
+__all__ = ["MAX_THUMBNAILS", "ProjectStep", "THUMBS_PER_DATASET", "THUMB_PIXELS"]
 
 from typing import Any
 

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["StartStep", "agent_label"]
+__all__ = ["StartStep", "TASK_ID_PLACEHOLDER", "TIMED_RUNS", "agent_label"]
 
 from collections.abc import Callable
 from typing import Any

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_LABEL", "METRIC_SUGGESTIONS", "TuningEditor", "registry_options"]
+__all__ = ["DEFAULT_LABEL", "METRIC_SUGGESTIONS", "TuningEditor", "registry_options", "space_table_html"]
 
 from typing import Any
 

@@ -29,6 +29,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["BEST_SCOPES", "BestChoice", "choose_best", "default_scope", "histories_of", "pareto_front", "select_best"]
+
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal

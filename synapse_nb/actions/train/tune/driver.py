@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["TUNE_WEIGHTS", "extension_config", "max_epochs", "run_tune"]
+__all__ = ["TUNE_WEIGHTS", "experiment_storage", "extension_config", "max_epochs", "run_tune"]
 
 import logging
 import os

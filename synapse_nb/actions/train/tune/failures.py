@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["FAILED_FILE", "FAILURE_CODES", "Failure", "TrialFailure", "classify", "forget_failures", "record_failure", "recorded_failure"]
+
 import json
 import re
 from pathlib import Path

@@ -24,6 +24,8 @@ Example:
 
 from __future__ import annotations
 
+__all__ = ["STOP_FILE", "SearchGuard", "clear_stop_reason", "error_text", "read_stop_reason", "stop_search_if_guarded"]
+
 import json
 import os
 import time

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["MODEL_CONFIG_FILE", "TRIAL_FILES", "TrialReporter", "trial_prefix"]
+__all__ = ["MODEL_CONFIG_FILE", "NODE_KEY", "TRIAL_FILES", "TrialReporter", "this_node", "trial_prefix"]
 
 import contextlib
 import json

@@ -14,8 +14,9 @@ Example:
 from __future__ import annotations
 
 __all__ = [
-    "BINDING_FILE", "FINISHED", "MAX_METRIC_COLUMNS", "REPORT_TOKEN", "TRIAL_DIR_PREFIX",
-    "TrialTableCallback", "metric_columns", "snapshot_row", "trial_dirname", "write_binding",
+    "BASE_COLUMNS", "BINDING_FILE", "FINISHED", "MAX_METRIC_COLUMNS", "REPORT_BINDING", "REPORT_TOKEN",
+    "TRIAL_DIR_PREFIX", "TrialTableCallback", "metric_columns", "snapshot_row", "trial_dirname", "trial_node",
+    "write_binding",
 ]
 
 import json
