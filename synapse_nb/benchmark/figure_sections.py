@@ -121,6 +121,9 @@ def most_confused(report: ReportLike | Mapping[str, EvaluationReport]) -> go.Fig
                     name=name, marker_color=_color(col - 1), customdata=[[p.actual, p.predicted] for p in pairs],
                     hovertemplate="%{y}: %{x}<extra>" + name + "</extra>", showlegend=False, row=1, col=col)
         fig.update_yaxes(autorange="reversed", row=1, col=col)
+        if not pairs:
+            fig.add_annotation(text="no object was given another class", showarrow=False, xref="x domain",
+                               yref="y domain", x=0.5, y=0.5, row=1, col=col)
     return _themed(fig)
 
 

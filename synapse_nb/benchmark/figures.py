@@ -164,7 +164,8 @@ def metrics_summary(report: ReportLike) -> go.Figure:
         diffs = [_diff(getattr(other, key), getattr(base, key)) for _, key, _ in rows[:9]]
         columns.append(diffs + [""] * (len(rows) - len(diffs) + len(counts)))
     fig = go.Figure(go.Table(header={"values": header}, cells={"values": columns}))
-    fig.update_layout(title={"text": "COCO metrics on the val split"})
+    # tall enough for every row: a saved page has no scrolling inside a table
+    fig.update_layout(title={"text": "COCO metrics on the val split"}, height=160 + 28 * len(names))
     return _themed(fig)
 
 
