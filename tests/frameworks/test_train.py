@@ -10,6 +10,7 @@ import torch
 
 from synapse_nb.errors import InputError
 from synapse_nb.frameworks.ultralytics_yolo import SinkAutolog, attach_autolog, metric_names, train_yolo
+from synapse_nb.frameworks.ultralytics_yolo.autolog import PER_CLASS
 
 from fw_helpers import TINY, ListSink, Recorder
 
@@ -25,7 +26,9 @@ def test_detection_autolog_sends_every_loss_metric_and_learning_rate(det_run) ->
     assert sink.keys("val") == loss_names | BOX_METRICS | {"fitness"}
     # every (category, key) once per epoch, epochs counted from 0, no extra final call
     assert sink.epochs() == [0, 1]
-    per_epoch = len(sink.keys("train")) + len(sink.keys("val"))
+    # ... and each class's AP50 and AP50-95 (the sample project's three classes)
+    assert len(sink.keys(PER_CLASS)) == 2 * 3
+    per_epoch = len(sink.keys("train")) + len(sink.keys("val")) + len(sink.keys(PER_CLASS))
     assert len(sink.metrics) == per_epoch * det_run.epochs
     assert [epoch for epoch, _ in recorder.calls] == [0, 1]
     assert sink.progress == [(1, 2, "train"), (2, 2, "train")]
@@ -51,7 +54,9 @@ def test_segmentation_autolog_has_its_own_losses_and_mask_metrics(seg_yaml: Path
     assert sink.keys("train") >= loss_names
     assert sink.keys("val") >= loss_names | BOX_METRICS | {f"mask_{m}" for m in BOX_METRICS}
     assert sink.epochs() == [0] and sink.progress == [(1, 1, "train")]
-    assert set(recorder.calls[-1][1]) <= set(metric_names("instance segmentation"))
+    reported = set(recorder.calls[-1][1])
+    assert {k for k in reported if not k.startswith(f"{PER_CLASS}/")} <= set(metric_names("instance segmentation"))
+    assert any(k.startswith(f"{PER_CLASS}/mask_AP50/") for k in reported)
 
 
 class Interrupt(Exception):
@@ -115,6 +120,7 @@ def test_autolog_attaches_to_a_plain_yolo_model(det_yaml: Path, tmp_path: Path) 
 def test_every_reported_metric_is_a_name_tuning_may_optimise(det_run) -> None:
     from synapse_nb.frameworks.ultralytics_yolo import framework
 
-    reported = set(det_run.recorder.calls[-1][1])
+    # per-class curves are named by the project's classes: shown, not searched on
+    reported = {k for k in det_run.recorder.calls[-1][1] if not k.startswith(f"{PER_CLASS}/")}
     assert reported <= set(metric_names("object detection")) <= set(framework.tune_metrics)
     assert "val/mAP50-95" in reported

@@ -19,9 +19,10 @@ from synapse_nb.benchmark.figure_sections import (
     outcomes,
     per_image_table,
     reliability_diagram,
+    sort_rows,
 )
 
 __all__ = [
     "SECTION_FIGURES", "confidence_profile", "confusion_matrix", "evaluations_of", "iou_histogram",
-    "most_confused", "outcomes", "per_image_table", "reliability_diagram",
+    "most_confused", "outcomes", "per_image_table", "reliability_diagram", "sort_rows",
 ]
