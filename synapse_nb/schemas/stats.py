@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ClassCount", "ProjectStats", "SplitCells"]
+__all__ = ["ClassCount", "ProjectStats", "SplitCells", "SplitClassCounts"]
 
 from typing import Literal
 
@@ -82,3 +82,18 @@ class SplitCells(BaseModel):
                 f"must add up to total {self.total}"
             )
         return self
+
+
+class SplitClassCounts(BaseModel):
+    """Objects of each class on each side of a split (an item on both sides counts on both),
+    counted by the backend: the wizard's per-class split chart at any project size.
+
+    Example:
+        >>> SplitClassCounts(train={"square": 12}, val={"square": 3}).val["square"]
+        3
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    train: dict[str, int] = Field(default_factory=dict)
+    val: dict[str, int] = Field(default_factory=dict)

@@ -33,6 +33,7 @@ WRITES: dict[tuple[str, str], set[str]] = {
     ("POST", "/collections/{collection_id}/items/remove"): PEOPLE,
     ("DELETE", "/collections/{collection_id}"): ADMIN,
     ("POST", "/projects/{project_id}/split"): ALL,  # a read: the split travels as the body
+    ("POST", "/projects/{project_id}/split/classes"): ALL,
     ("POST", "/agents"): AGENTS,
     ("POST", "/agents/{agent_id}/heartbeat"): AGENTS,
     ("POST", "/agents/{agent_id}/offline"): AGENTS,

@@ -15,7 +15,7 @@ from synapse_nb.api.resources._base import Resource
 from synapse_nb.formats.problems import OnError
 from synapse_nb.schemas import ClassMeta, Page, Project, ProjectCreate, TagMeta
 from synapse_nb.schemas.backend import ProjectMetaUpdate
-from synapse_nb.schemas.stats import ProjectStats, SplitCells
+from synapse_nb.schemas.stats import ProjectStats, SplitCells, SplitClassCounts
 
 if TYPE_CHECKING:
     from synapse_nb.api._http import Http
@@ -110,6 +110,17 @@ class ProjectResource(Resource):
         """How ``split`` sorts the project's items (train only, val only, both, neither)."""
         body = split.model_dump(mode="json")
         return SplitCells.model_validate(self._http.json("POST", f"/projects/{int(id)}/split", json=body, idempotent=True))
+
+    def split_class_counts(self, id: int, split: Any) -> SplitClassCounts:
+        """Objects of each class on each side of ``split`` (counted by the backend).
+
+        Example:
+            >>> api.project.split_class_counts(project.id, snb.RandomSplit(percent=75)).val  # doctest: +SKIP
+            {'circle': 5, 'square': 4, 'triangle': 6}
+        """
+        body = split.model_dump(mode="json")
+        return SplitClassCounts.model_validate(
+            self._http.json("POST", f"/projects/{int(id)}/split/classes", json=body, idempotent=True))
 
     def split_counts(self, id: int, split: Any) -> tuple[int, int]:
         """``(n_train, n_val)`` of ``split`` on the project, with the split's own checks

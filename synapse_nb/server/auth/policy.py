@@ -61,6 +61,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     # counts aggregated by the backend; POST only because the split travels as a body
     ("GET", "/projects/{project_id}/stats"): EVERYONE,
     ("POST", "/projects/{project_id}/split"): EVERYONE,
+    ("POST", "/projects/{project_id}/split/classes"): EVERYONE,
     ("GET", "/collections/{collection_id}"): EVERYONE,
     ("POST", "/collections/{collection_id}/items"): PEOPLE,
     ("POST", "/collections/{collection_id}/items/remove"): PEOPLE,

@@ -8,16 +8,18 @@ there are of what, and the pre-flight and the wizard cost the same at 100 or 100
 
 from __future__ import annotations
 
-__all__ = ["project_stats", "split_cells"]
+__all__ = ["project_stats", "split_cells", "split_class_counts"]
 
+import json
 import sqlite3
 from typing import Any
 
 from fastapi import APIRouter
-from synapse_nb.schemas.stats import ClassCount, ProjectStats, SplitCells
+from synapse_nb.schemas.stats import ClassCount, ProjectStats, SplitCells, SplitClassCounts
 from synapse_nb.server.context import Ctx, RecordId
 from synapse_nb.server.routes.projects import fetch_project
-from synapse_nb.splits import CollectionsSplit, DatasetsSplit, TagsSplit, TrainValSplit
+from synapse_nb.errors import InputError
+from synapse_nb.splits import CollectionsSplit, DatasetsSplit, SplitItem, TagsSplit, TrainValSplit
 
 router = APIRouter(tags=["stats"])
 
@@ -115,3 +117,44 @@ def split_cells(project_id: RecordId, body: TrainValSplit, ctx: Ctx) -> SplitCel
         ((kind, (train, val)),) = sides.items()
         present = [r[0] for r in conn.execute(_PRESENT[kind], (project_id,))]
         return _cells(conn, project_id, kind, _MEMBERS[kind], train, val, project.item_count, present)
+
+
+def _split_items(conn: sqlite3.Connection, project_id: int) -> list[SplitItem]:
+    """What a split looks at of every item (ids, dataset, tags, collections), without the
+    items' annotations: a few integers and short strings per item."""
+    tags: dict[int, list[str]] = {}
+    for item_id, tag in conn.execute("SELECT item_id, tag FROM item_tags WHERE project_id = ?", (project_id,)):
+        tags.setdefault(item_id, []).append(tag)
+    collections: dict[int, list[int]] = {}
+    for item_id, collection_id in conn.execute(
+            "SELECT ci.item_id, ci.collection_id FROM collection_items AS ci JOIN collections AS c "
+            "ON c.id = ci.collection_id WHERE c.project_id = ?", (project_id,)):
+        collections.setdefault(item_id, []).append(collection_id)
+    return [SplitItem(id=item_id, dataset_id=dataset_id, tags=tags.get(item_id, []),
+                      collections=collections.get(item_id, []))
+            for item_id, dataset_id in conn.execute("SELECT id, dataset_id FROM items WHERE project_id = ?", (project_id,))]
+
+
+_CLASSES_OF = ("SELECT class_name, SUM(objects) FROM item_classes WHERE project_id = ? "
+               "AND item_id IN (SELECT value FROM json_each(?)) GROUP BY class_name")
+
+
+@router.post("/projects/{project_id}/split/classes", response_model=SplitClassCounts)
+def split_class_counts(project_id: RecordId, body: TrainValSplit, ctx: Ctx) -> SplitClassCounts:
+    """Objects of each class on each side of the split, as ``split(items)`` sorts them (the
+    same code the client and the agent run); a split that describes none is a 422 naming
+    its field."""
+    with ctx.db.read() as conn:
+        fetch_project(conn, project_id)
+        items = _split_items(conn, project_id)
+        try:
+            train_ids, val_ids = body.split(items)
+        except InputError as exc:
+            from fastapi import HTTPException
+
+            raise HTTPException(422, detail=str(exc)) from None
+        sides = {}
+        for side, ids in (("train", train_ids), ("val", val_ids)):
+            rows = conn.execute(_CLASSES_OF, (project_id, json.dumps(list(ids)))).fetchall()
+            sides[side] = {name: int(count) for name, count in rows}
+    return SplitClassCounts(**sides)

@@ -77,6 +77,15 @@ class WizardContext:
             raise InputError("project_id", "a project picked in step 1")
         return self.api.project.split_counts(self.project.project.id, split)
 
+    def split_class_counts(self, split: Any) -> Any:
+        """Objects of each class on each side of ``split`` on the picked project, counted by
+        the backend (:class:`~synapse_nb.schemas.stats.SplitClassCounts`)."""
+        if self.project is None:
+            from synapse_nb.errors import InputError
+
+            raise InputError("project_id", "a project picked in step 1")
+        return self.api.project.split_class_counts(self.project.project.id, split)
+
     def framework(self) -> Any:
         """The framework of the picked model (None before one is picked)."""
         if self.model is None:

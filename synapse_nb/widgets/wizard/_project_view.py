@@ -98,3 +98,18 @@ def group_counts(items: Iterable[Any], datasets: Iterable[Any], tags: Iterable[s
     rows += [("tag", tag, sum(tag in item.tags for item in items)) for tag in tags]
     rows += [("collection", c.name, len(c.item_ids)) for c in collections]
     return pd.DataFrame(rows, columns=["group", "name", "items"])
+
+
+def group_counts_of(stats: Any, datasets: Iterable[Any], tags: Iterable[str], collections: Iterable[Any]) -> pd.DataFrame:
+    """:func:`group_counts` from the backend's counts (a ``ProjectStats``), without the items.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> stats = NS(tags={"train": 2}, collections={7: 1})
+        >>> group_counts_of(stats, [NS(name="a", item_count=3)], ["train", "val"], [NS(id=7, name="c")]).values.tolist()
+        [['dataset', 'a', 3], ['tag', 'train', 2], ['tag', 'val', 0], ['collection', 'c', 1]]
+    """
+    rows = [("dataset", d.name, d.item_count) for d in datasets]
+    rows += [("tag", tag, int(stats.tags.get(tag, 0))) for tag in tags]
+    rows += [("collection", c.name, int(stats.collections.get(c.id, 0))) for c in collections]
+    return pd.DataFrame(rows, columns=["group", "name", "items"])

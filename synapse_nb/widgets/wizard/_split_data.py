@@ -46,6 +46,20 @@ def split_class_counts(items: Iterable[object], train_ids: Iterable[int], val_id
     return frame.fillna(0).astype(int)
 
 
+def class_count_frame(train: dict[str, int], val: dict[str, int], classes: Iterable[str]) -> pd.DataFrame:
+    """The per-class table from counts per side (as the backend returns them): index the
+    classes (in the given order, a class on neither side 0), columns ``train`` and ``val``.
+
+    Example:
+        >>> class_count_frame({"a": 2}, {"a": 1, "b": 4}, ["a", "b"]).to_dict("index")
+        {'a': {'train': 2, 'val': 1}, 'b': {'train': 0, 'val': 4}}
+    """
+    names = list(classes)
+    frame = pd.DataFrame({"train": [int(train.get(n, 0)) for n in names], "val": [int(val.get(n, 0)) for n in names]},
+                         index=pd.Index(names, name="class"))
+    return frame.astype(int)
+
+
 def split_warnings(counts: pd.DataFrame, max_share_gap: float = MAX_SHARE_GAP) -> list[str]:
     """What is wrong with the split for training: a class with objects on one side and none
     on the other, or a class whose share of the objects differs between the sides by more

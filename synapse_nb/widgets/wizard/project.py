@@ -21,7 +21,7 @@ from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import esc, message_html, plural
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
-from synapse_nb.widgets.wizard._project_view import annotated_thumbnail, group_counts, thumbnail_items
+from synapse_nb.widgets.wizard._project_view import annotated_thumbnail, group_counts_of, thumbnail_items
 
 THUMBS_PER_DATASET = 3
 MAX_THUMBNAILS = 12
@@ -84,7 +84,7 @@ class ProjectStep(StepCard):
             f' · <b>{plural(len(data.datasets), "dataset")}</b> · {plural(len(data.collections), "collection")}</div>'
             f'<div class="snb-muted">classes: {esc(classes)}</div>'
         )
-        self.groups.value = _groups_html(group_counts(data.items, data.datasets, data.tags, data.collections))
+        self.groups.value = _groups_html(group_counts_of(data.stats, data.datasets, data.tags, data.collections))
         colors = {c.name: c.color for c in p.classes}
         names = {d.id: d.name for d in data.datasets}
         shown = thumbnail_items(data.items, THUMBS_PER_DATASET, [d.id for d in data.datasets])[:MAX_THUMBNAILS]

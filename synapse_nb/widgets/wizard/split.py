@@ -28,7 +28,7 @@ from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
 from synapse_nb.widgets.figures.split import split_class_chart
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
-from synapse_nb.widgets.wizard._split_data import MAX_SHARE_GAP, split_class_counts, split_warnings
+from synapse_nb.widgets.wizard._split_data import MAX_SHARE_GAP, class_count_frame, split_warnings
 
 KINDS = [("Random", "random"), ("Datasets", "datasets"), ("Tags", "tags"), ("Collections", "collections")]
 
@@ -168,8 +168,9 @@ class SplitStep(StepCard):
         data = self.ctx.project
         if data is None:
             raise InputError("project_id", "a project picked in step 1")
-        train_ids, val_ids = self.split().split(data.items)
-        return split_class_counts(data.items, train_ids, val_ids, self.classes())
+        # Counted where the items are: the wizard holds only the project's first items.
+        counted = self.ctx.split_class_counts(self.split())
+        return class_count_frame(counted.train, counted.val, self.classes())
 
     def update_counts(self) -> None:
         """Re-split and show the live counts, or the reason the split does not work."""

@@ -22,7 +22,6 @@ import ipywidgets as w
 
 from synapse_nb.errors import InputError
 from synapse_nb.state import TrainState
-from synapse_nb.splits import split_counts
 from synapse_nb.widgets._common import esc, message_html
 from synapse_nb.widgets.wizard._card import StepCard
 from synapse_nb.widgets.wizard._estimate import estimate_text, seconds_per_image
@@ -99,7 +98,7 @@ class StartStep(StepCard):
         data = self.ctx.project
         if state is None or data is None:
             return None
-        n_train, _n_val = split_counts(state.train_val_split, data.items)
+        n_train, _n_val = self.ctx.split_counts(state.train_val_split)  # counted by the backend
         framework = self.ctx.framework()
         defaults = framework.hyperparameter_defaults() if framework is not None else {}
         fixed = {**defaults, **state.hyperparameters_dict}
