@@ -140,6 +140,17 @@ def test_split_cells_and_sizes_equal_splitting_the_listed_items(api: Api, labell
         by_items = _outcome(lambda: tuple(len(side) for side in split.split(items)))
         assert by_backend == by_items, split
         outcomes.append(by_backend)
+        if by_backend[0] != "error":
+            # ... and the objects of each class on each side, as the wizard's split chart shows them
+            train_ids, val_ids = split.split(items)
+            counted = api.project.split_class_counts(project.id, split)
+            for side, ids in (("train", set(train_ids)), ("val", set(val_ids))):
+                expected: dict[str, int] = {}
+                for item in items:
+                    if item.id in ids:
+                        for obj in item.objects:
+                            expected[obj.class_name] = expected.get(obj.class_name, 0) + 1
+                assert getattr(counted, side) == expected, (split, side)
     # The cases cover both a working split and each refusal.
     assert {o[1] for o in outcomes if o[0] == "error"} >= {
         "train_val_split", "train_val_split.val", "train_val_split.val_tag"}
