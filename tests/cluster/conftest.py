@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -28,18 +27,6 @@ from tests.agent.e2e_helpers import REPO, AgentProcess, Backend, stop_groups, ta
 
 BUCKET = "experiments"
 WORKER_RESOURCES = ("node_w1", "node_w2")
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports free on loopback right now."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 class S3Server:
@@ -127,17 +114,11 @@ class RayCluster:
         env = worker_env(self.homes.get(node, self.root / f"home-{node}"), **self._extra_env)
         # Ray's token from this "user's" ~/.ray, sent by everything that joins by address.
         env.update({"HOME": str(self.user_home), "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0",
-                    # A raylet gives its agents this long to come up (a loaded 2-core machine needs more
-                    # than the default).
+                    # A raylet gives its agents this long to register (a loaded machine needs more).
                     "RAY_agent_register_timeout_ms": "180000"})
         return env
 
     def _start(self, name: str, argv: list[str]) -> Path:
-        # Fixed free ports for the node's agents: with port 0 the raylet waits a fixed 15 s for
-        # the dashboard agent to write the port it took, which a loaded machine can miss.
-        ports = free_ports(4)
-        argv = [*argv, f"--dashboard-agent-grpc-port={ports[0]}", f"--dashboard-agent-listen-port={ports[1]}",
-                f"--metrics-export-port={ports[2]}", f"--runtime-env-agent-port={ports[3]}"]
         log = self.root / f"ray-{name}.log"
         self._started_before[log] = log.read_text(errors="replace").count("Ray runtime started") if log.exists() else 0
         with open(log, "ab") as out:
