@@ -353,11 +353,16 @@ class Agent:
             try:
                 self._settle(task_id, outcome)
             except BackendError as exc:
-                if time.time() - float(outcome.get("since", time.time())) < self.config.settle_retry_for:
+                transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
+                if not transient:
+                    # e.g. the task was deleted, or ended otherwise meanwhile: nothing to retry.
+                    log.warning("task %s: the backend refused to record its end: %s", task_id, exc)
+                elif time.time() - float(outcome.get("since", time.time())) < self.config.settle_retry_for:
                     log.warning("task %s: the backend did not confirm its end yet (%s); retrying", task_id, exc)
                     continue
-                log.error("task %s: gave up recording its end after %g s: %s", task_id,
-                          self.config.settle_retry_for, exc)
+                else:
+                    log.error("task %s: gave up recording its end after %g s: %s", task_id,
+                              self.config.settle_retry_for, exc)
             with self._lock:
                 self._unsettled.pop(task_id, None)
             self._save_unsettled()

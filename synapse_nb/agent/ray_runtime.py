@@ -88,6 +88,24 @@ def use_ray_token_if_available() -> bool:
     return True
 
 
+# Ray gives a new node's raylet and agents a fixed few seconds to come up; a loaded machine
+# can miss that, and Ray then gives up on the whole start. Trying again is what works.
+LOCAL_START_ATTEMPTS = 3
+
+
+def _init_local(ray: Any, kwargs: dict[str, Any]) -> None:
+    for attempt in range(1, LOCAL_START_ATTEMPTS + 1):
+        try:
+            ray.init(**kwargs)
+            return
+        except Exception as exc:  # noqa: BLE001 - Ray raises a bare Exception for this; others re-raised
+            if "timed out during startup" not in str(exc) or attempt == LOCAL_START_ATTEMPTS:
+                raise
+            log.warning("the local Ray did not start in time (attempt %d of %d): trying again", attempt,
+                        LOCAL_START_ATTEMPTS)
+            ray.shutdown()
+
+
 def init_ray(address: str | None = None, num_cpus: float | None = None, num_gpus: float | None = None) -> dict[str, Any]:
     """Start a local Ray (``address=None``) or join a cluster; return its total resources."""
     import ray
@@ -104,7 +122,7 @@ def init_ray(address: str | None = None, num_cpus: float | None = None, num_gpus
         cpus = int(num_cpus) if num_cpus else (os.cpu_count() or 1)
         temp = ray_temp_dir()
         temp.mkdir(parents=True, exist_ok=True)
-        ray.init(num_cpus=cpus, num_gpus=num_gpus, _temp_dir=str(temp), **kwargs)
+        _init_local(ray, dict(num_cpus=cpus, num_gpus=num_gpus, _temp_dir=str(temp), **kwargs))
     resources = dict(ray.cluster_resources())
     log.info("Ray ready: %s", resources)
     return resources

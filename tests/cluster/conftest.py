@@ -113,7 +113,9 @@ class RayCluster:
         """The environment of a process of ``node`` (or of an agent with the home ``node``)."""
         env = worker_env(self.homes.get(node, self.root / f"home-{node}"), **self._extra_env)
         # Ray's token from this "user's" ~/.ray, sent by everything that joins by address.
-        env.update({"HOME": str(self.user_home), "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"})
+        env.update({"HOME": str(self.user_home), "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0",
+                    # A raylet gives its agents this long to register (a loaded machine needs more).
+                    "RAY_agent_register_timeout_ms": "180000"})
         return env
 
     def _start(self, name: str, argv: list[str]) -> Path:
