@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 _ORDER = [
     "classes", "train_val_split", "hyperparameters", "experiment_name", "convert_class_shapes",
     "enable_benchmark", "enable_speedtest", "cache_project", "export_onnx", "export_tensorrt",
-    "autostart", "search_space", "tune_config", "num_cpus", "num_gpus", "plugin", "data_path",
+    "autostart", "search_space", "tune_config", "num_cpus", "num_gpus", "plugin", "data_path", "plugin_params",
 ]
 
 

@@ -18,7 +18,9 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ActionPayload", "SWITCHES", "TrainActionParams", "payload_to_state", "state_to_payload"]
+__all__ = [
+    "ActionPayload", "STANDARD_PARAMS", "SWITCHES", "TrainActionParams", "payload_to_state", "state_to_payload",
+]
 
 import warnings
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,8 +34,8 @@ from synapse_nb.splits import TrainValSplit
 if TYPE_CHECKING:
     from synapse_nb.state import TrainState
 
-# Params that map onto TrainState fields; anything else a plugin defines rides along
-# into its own params model.
+# Params that map onto TrainState fields; anything else a plugin defines rides along in
+# TrainState.plugin_params, into its own params model.
 _KNOWN = {
     "name", "dataset", "project_id", "checkpoint", "is_tune", "hyperparameter", "hyperparameters",
     "tune_config", "num_cpus", "num_gpus", "model", "plugin", "data_path", "classes", "train_val_split",
@@ -100,6 +102,10 @@ class TrainActionParams(BaseModel):
         return dict(self.model_extra or {})
 
 
+# Every key a payload's params give a meaning of ours; a plugin's own keys are all others.
+STANDARD_PARAMS: frozenset[str] = frozenset(_KNOWN | set(TrainActionParams.model_fields))
+
+
 class ActionPayload(BaseModel):
     """A Synapse action payload. ``action`` is ``train`` (``tune`` is the deprecated form)."""
 
@@ -133,8 +139,6 @@ def payload_to_state(payload: dict[str, Any]) -> TrainState:
     parsed = ActionPayload.model_validate(payload)
     p = parsed.params
     base = dict(p.hyperparameter or {})
-    # Plugin-specific params travel as hyperparameters, where the plugin reads them.
-    base.update({k: v for k, v in p.plugin_params().items() if k not in _KNOWN})
     model: str | int = p.model or DEFAULT_MODEL
     if p.checkpoint is not None:
         model = p.checkpoint
@@ -155,6 +159,8 @@ def payload_to_state(payload: dict[str, Any]) -> TrainState:
         "num_cpus": p.num_cpus,
         "num_gpus": p.num_gpus,
         "plugin": p.plugin,
+        # The plugin's own keys, kept apart from the hyperparameters, reach its params as sent.
+        "plugin_params": {k: v for k, v in p.plugin_params().items() if k not in STANDARD_PARAMS},
     }
     fields.update({key: getattr(p, key) for key in SWITCHES if getattr(p, key) is not None})
     if p.train_val_split is not None:
@@ -165,6 +171,7 @@ def payload_to_state(payload: dict[str, Any]) -> TrainState:
 def state_to_payload(state: TrainState) -> dict[str, Any]:
     """The Synapse payload for a state (``TrainState.from_action_payload`` reads it back)."""
     params: dict[str, Any] = {
+        **state.plugin_params,
         "name": state.experiment_name,
         "dataset": state.project_id,
         "checkpoint": None,

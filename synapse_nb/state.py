@@ -118,6 +118,8 @@ class TrainState(BaseModel):
     num_cpus: float | None = Field(default=None, gt=0, description="CPUs per run (per trial in tuning)")
     num_gpus: float | None = Field(default=None, ge=0, description="GPUs per run (per trial in tuning)")
     plugin: str | None = Field(default=None, description="a registered framework name or 'module:Class'")
+    plugin_params: dict[str, Any] = Field(
+        default_factory=dict, description="a plugin's own params (a Synapse payload's keys beyond the standard ones)")
 
     @field_validator("model")
     @classmethod
@@ -154,6 +156,16 @@ class TrainState(BaseModel):
         module, sep, attr = value.partition(":")
         if not value.strip() or (sep and (not module or not attr)):
             raise ValueError(f"plugin must be a framework name or 'module:Class', got {value!r}")
+        return value
+
+    @field_validator("plugin_params")
+    @classmethod
+    def _plugin_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from synapse_nb.payload import STANDARD_PARAMS
+
+        clash = sorted(set(value) & STANDARD_PARAMS)
+        if clash:
+            raise ValueError(f"plugin_params are a plugin's own keys; {clash} are standard params, set them as such")
         return value
 
     @model_validator(mode="after")

@@ -81,11 +81,21 @@ def test_job_name_encoding_from_payload() -> None:
     assert state.job_name == "experiment%3Av1%2Cbatch%3A32"
 
 
-def test_plugin_specific_params_ride_along_as_hyperparameters() -> None:
+def test_plugin_specific_params_ride_along_as_plugin_params() -> None:
+    from synapse_nb.actions.runner import action_params
+
     state = snb.TrainState.from_action_payload(
         {"action": "train", "params": {"dataset": 1, "hyperparameter": {"epochs": 1}, "image_size": 320}}
     )
-    assert state.hyperparameters_dict == {"epochs": 1, "image_size": 320}
+    assert state.plugin_params == {"image_size": 320}
+    assert state.hyperparameters_dict == {"epochs": 1}, "the hyperparameters are the payload's, nothing added"
+    params = action_params(state)
+    assert (params["image_size"], params["hyperparameter"]) == (320, {"epochs": 1}), "the plugin gets them as sent"
+
+
+def test_plugin_params_never_shadow_a_standard_param() -> None:
+    with pytest.raises(ValueError, match="standard params"):
+        snb.TrainState(project_id=1, plugin_params={"export_onnx": True})
 
 
 @pytest.mark.parametrize("tune", [False, True])

@@ -51,6 +51,8 @@ def states(draw: Any) -> snb.TrainState:
         "num_cpus": draw(st.none() | st.floats(0.25, 64)),
         "num_gpus": draw(st.none() | st.floats(0, 8)),
         "plugin": draw(st.none() | st.sampled_from(["YOLO", "my_pkg.plugin:MyTrainAction", "my_pkg.plugin:train"])),
+        "plugin_params": draw(st.dictionaries(st.sampled_from(["note", "image_size", "freeze_backbone"]),
+                                              st.integers(0, 9) | st.text(max_size=6) | st.booleans(), max_size=2)),
     }
     for switch in ("convert_class_shapes", "enable_benchmark", "enable_speedtest", "cache_project", "export_onnx",
                    "export_tensorrt", "autostart"):

@@ -1,8 +1,8 @@
 """Run one task's train action, in whatever process the agent (or run_local) chose.
 
-It loads the task, builds the TrainState and the action, runs it with a TrainRun that
-reports to the backend, and finishes the task with its result — or fails it with the step
-that failed and why. Training mode and tuning mode both start here.
+It loads the task, reads its TrainState (parsed once, where the task came in), builds the
+action from that state alone, runs it with a TrainRun that reports to the backend, and
+finishes the task with its result — or fails it with the step that failed and why. Training mode and tuning mode both start here.
 
 Example:
     >>> from synapse_nb.schemas.task import TaskRecord
@@ -32,30 +32,24 @@ from synapse_nb.state import TrainState
 log = logging.getLogger(__name__)
 
 
-def action_params(state: TrainState, record: TaskRecord | None = None) -> dict[str, Any]:
-    """The params an action is built with: the payload's params (plugin keys kept).
+def action_params(state: TrainState) -> dict[str, Any]:
+    """The params an action's params model is built from: the task's state, and nothing else.
 
-    A payload's ``hyperparameter`` reaches the plugin as it was sent: the state also carries
-    the plugin's own keys as hyperparameters, but those are params, not hyperparameters.
+    The state was parsed once, where the task came in (a Synapse payload's own keys are its
+    ``plugin_params``), so these are the payload's params as sent, and a TrainApi run's in the
+    same form.
 
     Example:
         >>> payload = {"action": "train", "params": {"dataset": 1, "hyperparameter": {"epochs": 2}, "note": "x"}}
-        >>> record = TaskRecord(id=1, status="running", created_at="2026-01-01T00:00:00Z", payload=payload)
-        >>> params = action_params(task_state(record), record)
-        >>> params["hyperparameter"], params["note"]
-        ({'epochs': 2}, 'x')
+        >>> params = action_params(TrainState.from_action_payload(payload))
+        >>> params["hyperparameter"], params["note"], params["dataset"]
+        ({'epochs': 2}, 'x', 1)
     """
-    params = dict((record.payload or {}).get("params", {})) if record is not None and record.payload else {}
-    base = state.to_action_payload()["params"]
-    merged = {**base, **params}
-    if isinstance(params.get("hyperparameter"), dict):
-        merged["hyperparameter"] = dict(params["hyperparameter"])
-    else:
-        merged["hyperparameter"] = state.hyperparameters_dict
-    merged["splits"] = state.train_val_split.model_dump()
-    if merged.get("checkpoint") is None and state.model_ref.kind != "pretrained":
-        merged["checkpoint"] = state.model
-    return merged
+    params = state.to_action_payload()["params"]
+    params["splits"] = state.train_val_split.model_dump()
+    if params.get("checkpoint") is None and state.model_ref.kind != "pretrained":
+        params["checkpoint"] = state.model
+    return params
 
 
 def work_dir_for(record: TaskRecord, api: Any = None) -> Path:
@@ -104,7 +98,7 @@ def execute_task(api: Any, task_id: int, action_cls: type[BaseTrainAction[Any]] 
 
             result = run_tune(cls, state, record, runtime)
         else:
-            result = _run_training(cls, state, record, runtime)
+            result = _run_training(cls, state, runtime)
         run.flush()
         api.task.set_status(task_id, "finished", result=result)
         return result
@@ -162,9 +156,8 @@ def _canonical_tune_metric(cls: type[BaseTrainAction[Any]], state: TrainState, r
     return state.model_copy(update={"tune_config": state.tune_config.model_copy(update={"metric": metric})})
 
 
-def _run_training(cls: type[BaseTrainAction[Any]], state: TrainState, record: TaskRecord,
-                  runtime: RuntimeContext) -> dict[str, Any]:
-    action = cls(action_params(state, record), runtime)
+def _run_training(cls: type[BaseTrainAction[Any]], state: TrainState, runtime: RuntimeContext) -> dict[str, Any]:
+    action = cls(action_params(state), runtime)
     value = action.run()
     return training_result(action, value)
 

@@ -192,8 +192,10 @@ def check_state(api: Any, state: TrainState) -> TrainState:
     updates: dict[str, Any] = {"agent_id": agent.id}
     _plugin(state)
     framework = _framework(state, api)
-    if framework is not None and state.hyperparameters:
-        framework.validate_hyperparameters(state.hyperparameters_dict)
+    if framework is not None and (state.hyperparameters or state.plugin_params):
+        # A framework has no params of its own: a payload's extra keys are checked as the
+        # hyperparameters they would have to be (refused, naming the key, when unknown).
+        framework.validate_hyperparameters({**state.hyperparameters_dict, **state.plugin_params})
     state = _tuning(state, framework)
     _resources(agent, state)
     if state.project_id is not None:

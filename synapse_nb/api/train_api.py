@@ -50,14 +50,15 @@ class TrainApi:
         num_gpus: float | None = None,
         plugin: str | None = None,
         data_path: str | None = None,
+        plugin_params: dict[str, Any] | None = None,
     ) -> Task:
         """Validate the run against the backend, submit it, and return its :class:`Task`.
 
         The parameters and defaults are those of the Supervisely TrainApi; tuning adds
         ``search_space`` (the searched hyperparameters: a list in the Synapse form) and
         ``tune_config`` — then ``hyperparameters`` holds the fixed values each trial starts
-        from. Pass a ready :class:`TrainState` instead (what the wizard builds) as the only
-        argument. Everything is checked before the task is created (see
+        from; ``plugin_params`` are a ``module:Class`` plugin's own params. Pass a ready
+        :class:`TrainState` instead (what the wizard builds) as the only argument. Everything is checked before the task is created (see
         :mod:`synapse_nb.api.preflight`); the task starts at once unless ``autostart=False``
         (then ``task.start()``).
 
@@ -75,6 +76,7 @@ class TrainApi:
                 enable_speedtest=enable_speedtest, cache_project=cache_project, export_onnx=export_onnx,
                 export_tensorrt=export_tensorrt, autostart=autostart, search_space=search_space,
                 tune_config=tune_config, num_cpus=num_cpus, num_gpus=num_gpus, plugin=plugin, data_path=data_path,
+                plugin_params=plugin_params or {},
             )
             if train_val_split is not None:
                 fields["train_val_split"] = train_val_split
@@ -87,13 +89,15 @@ class TrainApi:
     def submit_action(self, agent_id: int | None, payload: dict[str, Any]) -> Task:
         """Submit a Synapse action payload ``{"action": "train", "params": {...}}``.
 
-        The payload is validated (the documented errors, e.g. "hyperparameter is required
-        when is_tune=False") and checked against the backend like :meth:`run`; it is stored
-        as given, so a plugin's own params reach it unchanged.
+        The payload is parsed into a :class:`TrainState` here, once (the documented errors,
+        e.g. "hyperparameter is required when is_tune=False"; a plugin's own keys become its
+        ``plugin_params``, which reach it as sent), checked against the backend like
+        :meth:`run`, and submitted as that state; the payload is kept beside it as sent.
         """
         state = TrainState.from_action_payload(payload).model_copy(update={"agent_id": agent_id})
         state = check_state(self.api, state)
-        record = self.api.task.create(TaskCreate(agent_id=state.agent_id, payload=payload, autostart=True))
+        record = self.api.task.create(TaskCreate(agent_id=state.agent_id, state=state.model_dump(mode="json"),
+                                                 payload=payload, autostart=True))
         return Task(self.api, record)
 
     def check(self, state: TrainState) -> TrainState:

@@ -38,10 +38,13 @@ class _Strict(BaseModel):
 
 
 class TaskCreate(_Strict):
-    """A request to run a train action. Exactly one of ``state`` and ``payload``.
+    """A request to run a train action: a ``state``, a ``payload``, or both.
 
     ``state`` is a TrainState as JSON-able dict (validated by the backend with
     ``TrainState``); ``payload`` a Synapse action payload ``{"action": ..., "params": ...}``.
+    The backend parses a train payload sent alone into the state (the one run description
+    everything after works on); sent with a state, the payload is what the state was parsed
+    from, kept as sent.
     """
 
     agent_id: int | None = Field(default=None, description="agent to run it; None = any agent")
@@ -52,11 +55,9 @@ class TaskCreate(_Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> TaskCreate:
-        if self.state is not None and self.payload is not None:
-            raise ValueError("give only one of 'state' (a TrainState) and 'payload' (a Synapse action payload)")
         # A retry may leave both out: the backend copies them from the task it re-runs.
         if self.state is None and self.payload is None and self.retry_of is None:
-            raise ValueError("give exactly one of 'state' (a TrainState) and 'payload' (a Synapse action payload)")
+            raise ValueError("give a 'state' (a TrainState) or a 'payload' (a Synapse action payload)")
         return self
 
 
@@ -115,7 +116,10 @@ class TaskRecord(BaseModel):
 
 
 def task_state(record: TaskRecord) -> TrainState:
-    """The TrainState of a task, from its state or its Synapse payload.
+    """The TrainState of a task: what it runs.
+
+    The backend stores a state with every train task (parsing a payload sent alone into one);
+    only a task stored without one (before the backend did so) is parsed from its payload.
 
     Example:
         >>> payload = {"action": "train", "params": {"dataset": 4, "hyperparameter": {"epochs": 2}}}

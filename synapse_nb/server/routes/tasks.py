@@ -60,8 +60,10 @@ def fetch_task(conn: sqlite3.Connection, task_id: int) -> TaskRecord:
     return task_from_row(row)
 
 
-def _describe(state: dict[str, Any] | None, payload: dict[str, Any] | None) -> tuple[int | None, str | None]:
-    """Validate a task's state or payload; return its project id and experiment name."""
+def _run_description(state: dict[str, Any] | None, payload: dict[str, Any] | None) -> tuple[
+        dict[str, Any] | None, int | None, str | None]:
+    """Validate a task's state or payload; return the state it runs (a train payload sent
+    alone is parsed into one, here, once), its project id and experiment name."""
     if state is not None:
         from synapse_nb.state import TrainState  # lazy: only task creation needs it
 
@@ -72,7 +74,7 @@ def _describe(state: dict[str, Any] | None, payload: dict[str, Any] | None) -> t
             raise ApiError(422, message, field=field) from exc
         except (ValueError, TypeError) as exc:
             raise ApiError(422, f"state: {exc}", field="state") from exc
-        return parsed.project_id, parsed.experiment_name
+        return parsed.model_dump(mode="json"), parsed.project_id, parsed.experiment_name
     assert payload is not None
     action = payload.get("action")
     if not isinstance(action, str) or not isinstance(payload.get("params"), dict):
@@ -89,12 +91,12 @@ def _describe(state: dict[str, Any] | None, payload: dict[str, Any] | None) -> t
             raise ApiError(422, message, field=field) from exc
         except (ValueError, TypeError) as exc:
             raise ApiError(422, f"payload: {exc}", field="payload") from exc
-        return parsed.project_id, parsed.experiment_name
+        return parsed.model_dump(mode="json"), parsed.project_id, parsed.experiment_name
     # Other actions (plugins' own) are passed to the agent as given.
     params = payload["params"]
     project = params.get("project_id", params.get("dataset"))
     name = params.get("name")
-    return (project if isinstance(project, int) else None), (name if isinstance(name, str) else None)
+    return None, (project if isinstance(project, int) else None), (name if isinstance(name, str) else None)
 
 
 def _link_files(ctx: ServerContext, conn: sqlite3.Connection, source: int, target: int) -> None:
@@ -132,13 +134,14 @@ def create_task(body: TaskCreate, ctx: Ctx) -> TaskRecord:
             state, payload = original.state, original.payload
         agent_id = agent_id if agent_id is not None else original.agent_id
         attempt = original.attempt + 1
-    project_id, experiment_name = _describe(state, payload)
+    sent_state = state is not None
+    state, project_id, experiment_name = _run_description(state, payload)
     stamp = now()
     with ctx.db.write() as conn:
         if agent_id is not None and conn.execute("SELECT 1 FROM agents WHERE id = ?", (agent_id,)).fetchone() is None:
             raise ApiError(422, f"agent_id: a registered agent, got {agent_id}", field="agent_id")
         if project_id is not None and conn.execute("SELECT 1 FROM projects WHERE id = ?", (project_id,)).fetchone() is None:
-            field = "state.project_id" if state is not None else "payload.params.dataset"
+            field = "state.project_id" if sent_state else "payload.params.dataset"
             raise ApiError(422, f"{field}: an existing project, got {project_id}", field=field)
         cur = conn.execute(
             "INSERT INTO tasks (agent_id, project_id, status, state, payload, experiment_name, retry_of, attempt, "

@@ -43,7 +43,7 @@ STEP_TYPES: tuple[type[StepCard], ...] = (
     ProjectStep, ModelStep, ClassesStep, SplitStep, HyperparametersStep, ModelBenchmarkStep, ExportStep, StartStep,
 )
 # TrainState fields the wizard has no control for; a restored state keeps its own.
-_CARRIED = ("num_cpus", "num_gpus", "plugin", "autostart")
+_CARRIED = ("num_cpus", "num_gpus", "plugin", "plugin_params", "autostart")
 
 
 class TrainWizard:

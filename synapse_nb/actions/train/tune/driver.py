@@ -202,7 +202,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     if old_trials:
         this_run = extension_config(this_run, old_trials, run)
     total = this_run.total_trials(space)
-    action = cls(action_params(state, record), runtime)
+    action = cls(action_params(state), runtime)
     fixed = state.hyperparameters_dict
     # Built (and so checked: names, options, max_t) before any work starts.
     tuner_config = to_ray_tune_config(this_run, space, default_max_t=max_epochs(action, fixed, space))
