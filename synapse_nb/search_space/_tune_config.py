@@ -157,9 +157,13 @@ class TuneConfig(BaseModel):
     @field_validator("mode", mode="before")
     @classmethod
     def _lower_mode(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return [v.strip().lower() if isinstance(v, str) else v for v in value]
-        return value.strip().lower() if isinstance(value, str) else value
+        modes = [value] if not isinstance(value, (list, tuple)) else list(value)
+        lowered = [v.strip().lower() if isinstance(v, str) else v for v in modes]
+        # Checked here so the message names the field once, for a single mode and a list alike.
+        if not lowered or any(v not in ("max", "min") for v in lowered):
+            raise InputError("tune_config.mode", "'max' or 'min' (a list of them, one per metric, for several "
+                             "metrics)", got=value)
+        return lowered if isinstance(value, (list, tuple)) else lowered[0]
 
     @field_validator("metric", mode="after")
     @classmethod

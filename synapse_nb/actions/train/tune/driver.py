@@ -217,8 +217,8 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     spec = TrialSpec(
         url=api.url, token=api.token, task_id=record.id, action_cls=cls, params=action.context.params,
         dataset=_jsonable(action.context.dataset) or {}, checkpoint=_jsonable(checkpoint),
-        fixed_hyperparameters=fixed, searched=space.names, metric=tune_config.primary_metric, mode=tune_config.primary_mode,
-        objectives=tune_config.metrics,
+        fixed_hyperparameters=fixed, searched=space.names, metric=tune_config.primary_metric,
+        mode=tune_config.primary_mode, objectives=tune_config.metrics,
         state_json=state.to_json(), experiment_name=exp_name,
         report_checkpoints=bool(tune_config.scheduler and tune_config.scheduler.name == "pbt"),
         finished=_finished_trials(api, lineage, record),
@@ -293,6 +293,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     run.log(f"best trial {best['trial_id']}: {metric}={best['metrics'].get(metric)}, {choice.describe(metric)}")
     return tune_result(record, all_trials, best, metric, exp_name, framework, model_name, fixed,
                        selection=choice.as_result(metric))
+
 
 def _trainable() -> Any:
     from synapse_nb.actions.train.tune.trial import run_trial
