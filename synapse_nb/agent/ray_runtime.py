@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 __all__ = [
-    "RAY_AUTH_MODE_ENV", "SECRET_ENV", "init_ray", "ray_temp_dir", "ray_token_available",
+    "LOCAL_START_ATTEMPTS", "RAY_AUTH_MODE_ENV", "SECRET_ENV", "init_ray", "ray_temp_dir", "ray_token_available",
     "use_ray_token_if_available",
 ]
 
