@@ -192,6 +192,8 @@ class WizardPage:
         """The open step alone: it becomes docs/wizard-<key>.png."""
         path = self.shot(f"step-{key}", self.step(key))
         self.step_shots[key] = path
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(path, DOCS / f"wizard-{key}.png")
         return path
 
     def visible(self, selector: str, timeout: float = 30_000) -> Any:
@@ -307,21 +309,22 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
             ui.select("benchmark")
             ui.step_shot("export")
             ui.select("export")
-            # 8. Start on the local agent (it starts Ray first: Refresh until it is listed)
+            # 8. Start: the default name as a run makes it, the estimate, and the run as code
             start = ui.step("start")
-            deadline = time.monotonic() + 600
-            while start.locator("select option").count() == 0:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no agent came online:\n{start.inner_text()}")
-                page.wait_for_timeout(3000)
-                start.get_by_role("button", name="Refresh").click()
-            # The default name as a run makes it, the estimate, and the run as code.
             placeholder = start.locator("input[type=text]").first.get_attribute("placeholder") or ""
             assert placeholder.startswith("‹task id› e2e-shapes yolov8n-det"), placeholder
             assert "image passes" in ui.visible(".snb-step-start .snb-estimate").inner_text()
             start.get_by_role("button", name=re.compile("Copy as code$")).click()
             code = ui.visible(".snb-step-start textarea")
             assert "TrainApi" in code.input_value() and "RandomSplit" in code.input_value()
+            ui.step_shot("start")
+            # On the local agent (it starts Ray first: Refresh until it is listed)
+            deadline = time.monotonic() + 600
+            while start.locator("select option").count() == 0:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no agent came online:\n{start.inner_text()}")
+                page.wait_for_timeout(3000)
+                start.get_by_role("button", name="Refresh").click()
             ui.step_shot("start")
             start.get_by_role("button", name="Start training").click()
             try:
@@ -364,7 +367,5 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
 
     DOCS.mkdir(exist_ok=True)
     shutil.copy(wizard_shot, DOCS / "wizard.png")
-    for key, path in ui.step_shots.items():
-        shutil.copy(path, DOCS / f"wizard-{key}.png")
     shutil.copy(dashboard_shot, DOCS / "dashboard.png")
     assert external == [], f"the page tried to reach the network: {external}"
