@@ -30,7 +30,7 @@ REGISTRY = "Trained (model registry)"
 
 _MODEL_FORMATS = {"params (M)": "{:.2f}".format, "size (MB)": "{:.1f}".format, "COCO mAP50-95": "{:.1f}".format,
                   "CPU ms": "{:.4g}".format, "GPU ms": "{:.3g}".format}
-_MODEL_WIDTHS = {"framework": "70px", "name": "115px", "task type": "150px", "params (M)": "85px",
+_MODEL_WIDTHS = {"framework": "85px", "name": "115px", "task type": "150px", "params (M)": "85px",
                  "size (MB)": "80px", "COCO mAP50-95": "135px", "CPU ms": "70px", "GPU ms": "70px",
                  "weights": "minmax(170px, 1fr)"}
 _MODEL_TIPS = {"COCO mAP50-95": "published COCO val2017 mAP50-95 (mask mAP for segmentation models)",
