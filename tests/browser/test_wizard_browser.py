@@ -316,7 +316,8 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
             assert "image passes" in ui.visible(".snb-step-start .snb-estimate").inner_text()
             start.get_by_role("button", name=re.compile("Copy as code$")).click()
             code = ui.visible(".snb-step-start textarea")
-            assert "TrainApi" in code.input_value() and "RandomSplit" in code.input_value()
+            cell = code.input_value()
+            assert "snb.TrainApi(api).run(" in cell and f"model={MODEL!r}" in cell and "epochs: 2" in cell, cell
             ui.step_shot("start")
             # On the local agent (it starts Ray first: Refresh until it is listed)
             deadline = time.monotonic() + 600
