@@ -36,10 +36,11 @@ EXTRA_CSS = """
 .snb-root .snb-warning { color: var(--snb-status-paused); font-size: 12px; }
 .snb-pick-table .widget-gridbox { grid-gap: 0; }
 .snb-pick-table .widget-gridbox > * { margin: 0; min-width: 0; border-bottom: 1px solid var(--snb-border);
-  padding: 0 4px; display: flex; align-items: center; font-size: 12px; }
+  padding: 0 4px; display: flex; align-items: center; font-size: 12px; white-space: nowrap; overflow: hidden; }
 .snb-pick-table .snb-pick-sort { font-weight: 600; background: var(--snb-surface-alt); justify-content: flex-start; }
 .snb-pick-table .snb-pick-body button { justify-content: flex-start; background: transparent; }
-.snb-pick-table .snb-row--picked { background: var(--snb-accent-soft, rgba(31, 119, 180, 0.14)) !important; font-weight: 600; }
+.snb-pick-table .snb-row--picked, .snb-pick-table button.snb-row--picked {
+  background: rgba(78, 121, 167, 0.16) !important; font-weight: 600; }
 .snb-root table.snb-table { border-collapse: collapse; font-size: 12px; }
 .snb-root table.snb-table th, .snb-root table.snb-table td { padding: 2px 8px; border-bottom: 1px solid var(--snb-border);
   text-align: left; vertical-align: top; }

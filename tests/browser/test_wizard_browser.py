@@ -177,7 +177,8 @@ class WizardPage:
 
     def select(self, key: str) -> None:
         # The button's name starts with its icon's glyph: match the end, and not "Select all".
-        self.step(key).get_by_role("button", name=re.compile(r"(^|\W)Select$")).click()
+        # Only widget buttons: a chart's toolbar has "Box Select" and "Lasso Select" buttons.
+        self.step(key).locator("button.widget-button").filter(has_text=re.compile(r"(^|\W)Select$")).click()
         self.page.wait_for_selector(f".snb-step-{key}.snb-step--done", timeout=30_000)
         self.shot(f"{key}-done")
 
@@ -191,6 +192,8 @@ class WizardPage:
         """The open step alone: it becomes docs/wizard-<key>.png."""
         path = self.shot(f"step-{key}", self.step(key))
         self.step_shots[key] = path
+        DOCS.mkdir(exist_ok=True)
+        shutil.copy(path, DOCS / f"wizard-{key}.png")
         return path
 
     def visible(self, selector: str, timeout: float = 30_000) -> Any:
@@ -204,7 +207,7 @@ class WizardPage:
 
 @pytest.mark.timeout(1800)
 def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from synapse_nb.frameworks import list_models
 
@@ -257,8 +260,8 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
             assert model.get_by_text(re.compile("pretrained weights here|can be pulled|trains from scratch")).first.is_visible()
             model.get_by_role("button", name="COCO mAP50-95", exact=True).click()
             page.wait_for_selector(".snb-step-model button:text('COCO mAP50-95 ▼')", timeout=30_000)
-            first_row = model.locator(".snb-pick-body button").first
-            assert first_row.inner_text().strip() == "rtdetr-x-det", first_row.inner_text()
+            # The best published score first (the rows are re-laid out as the sort arrives).
+            expect(model.locator(".snb-pick-body button").first).to_have_text("rtdetr-x-det", timeout=30_000)
             model.get_by_role("button", name=MODEL.split("/")[1], exact=True).click()
             page.wait_for_selector(".snb-step-model .snb-row--picked", timeout=30_000)
             ui.visible(".snb-step-model :text('docs.ultralytics.com')")
@@ -306,21 +309,23 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
             ui.select("benchmark")
             ui.step_shot("export")
             ui.select("export")
-            # 8. Start on the local agent (it starts Ray first: Refresh until it is listed)
+            # 8. Start: the default name as a run makes it, the estimate, and the run as code
             start = ui.step("start")
+            placeholder = start.locator("input[type=text]").first.get_attribute("placeholder") or ""
+            assert placeholder.startswith("‹task id› e2e-shapes yolov8n-det"), placeholder
+            assert "image passes" in ui.visible(".snb-step-start .snb-estimate").inner_text()
+            start.get_by_role("button", name=re.compile("Copy as code$")).click()
+            code = ui.visible(".snb-step-start textarea")
+            cell = code.input_value()
+            assert "snb.TrainApi(api).run(" in cell and f"model={MODEL!r}" in cell and "epochs: 2" in cell, cell
+            ui.step_shot("start")
+            # On the local agent (it starts Ray first: Refresh until it is listed)
             deadline = time.monotonic() + 600
             while start.locator("select option").count() == 0:
                 if time.monotonic() > deadline:
                     pytest.fail(f"no agent came online:\n{start.inner_text()}")
                 page.wait_for_timeout(3000)
                 start.get_by_role("button", name="Refresh").click()
-            # The default name as a run makes it, the estimate, and the run as code.
-            placeholder = start.locator("input[type=text]").first.get_attribute("placeholder") or ""
-            assert placeholder.startswith("‹task id› e2e-shapes yolov8n-det"), placeholder
-            assert "image passes" in ui.visible(".snb-step-start .snb-estimate").inner_text()
-            start.get_by_role("button", name=re.compile("Copy as code$")).click()
-            code = ui.visible(".snb-step-start textarea")
-            assert "TrainApi" in code.input_value() and "RandomSplit" in code.input_value()
             ui.step_shot("start")
             start.get_by_role("button", name="Start training").click()
             try:
@@ -363,7 +368,5 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
 
     DOCS.mkdir(exist_ok=True)
     shutil.copy(wizard_shot, DOCS / "wizard.png")
-    for key, path in ui.step_shots.items():
-        shutil.copy(path, DOCS / f"wizard-{key}.png")
     shutil.copy(dashboard_shot, DOCS / "dashboard.png")
     assert external == [], f"the page tried to reach the network: {external}"

@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 from synapse_nb.widgets.figures.theme import apply_theme, empty_figure, palette
 
 TITLE = "Objects per class on each side"
+# Above the plot, right: below it the legend would sit on the class names.
+LEGEND = {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}
 
 
 def split_class_chart(counts: pd.DataFrame, height: int = 260) -> go.Figure:
@@ -42,5 +44,5 @@ def split_class_chart(counts: pd.DataFrame, height: int = 260) -> go.Figure:
             name=side, x=[str(c) for c in counts.index], y=values.tolist(), marker_color=colors[index % len(colors)],
             customdata=shares, hovertemplate=f"{side} · %{{x}}: %{{y}} objects (%{{customdata:.0%}} of {side})<extra></extra>",
         ))
-    fig.update_layout(barmode="group", xaxis_title="class", yaxis_title="objects", legend_orientation="h")
+    fig.update_layout(barmode="group", xaxis_title="class", yaxis_title="objects", legend=LEGEND)
     return apply_theme(fig, height=height, title=TITLE)

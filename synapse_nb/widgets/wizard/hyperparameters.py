@@ -51,11 +51,13 @@ class HyperparametersStep(StepCard):
         self.text.observe(lambda _c: self.update_status(), names="value")
         self.tune.observe(lambda _c: self._tune_changed(), names="value")
         self.reset_button.on_click(lambda _b: self._reset())
-        editor = w.VBox([self.text, self.text_status])
+        editor = w.VBox([self.text, self.text_status], layout=w.Layout(width="42%"))
         editor.add_class("snb-mono")
         self.tuning.widget.layout.display = "none"
-        table_box = w.Box([self.settings_table], layout=w.Layout(max_height="320px", overflow="auto", width="100%"))
-        return [editor, w.HBox([self.reset_button, self.every_setting], layout=w.Layout(grid_gap="12px")), table_box,
+        # The settings table beside the editor: what was typed, next to the default and its meaning.
+        table_box = w.Box([self.settings_table], layout=w.Layout(max_height="380px", overflow="auto", width="58%"))
+        return [w.HBox([editor, table_box], layout=w.Layout(width="100%", grid_gap="12px", align_items="flex-start")),
+                w.HBox([self.reset_button, self.every_setting], layout=w.Layout(grid_gap="12px")),
                 self.tune, self.tuning.widget]
 
     def on_activate(self) -> None:

@@ -32,8 +32,9 @@ REGISTRY = "Trained (model registry)"
 
 _MODEL_FORMATS = {"params (M)": "{:.2f}".format, "size (MB)": "{:.1f}".format, "COCO mAP50-95": "{:.1f}".format,
                   "CPU ms": "{:.4g}".format, "GPU ms": "{:.3g}".format}
-_MODEL_WIDTHS = {"framework": "80px", "name": "130px", "task type": "170px", "params (M)": "90px",
-                 "size (MB)": "85px", "COCO mAP50-95": "125px", "CPU ms": "75px", "GPU ms": "75px", "weights": "1fr"}
+_MODEL_WIDTHS = {"framework": "85px", "name": "115px", "task type": "150px", "params (M)": "85px",
+                 "size (MB)": "80px", "COCO mAP50-95": "135px", "CPU ms": "70px", "GPU ms": "70px",
+                 "weights": "minmax(170px, 1fr)"}
 _MODEL_TIPS = {"COCO mAP50-95": "published COCO val2017 mAP50-95 (mask mAP for segmentation models)",
                "CPU ms": "published time per image on a CPU (ONNX)", "GPU ms": "published time per image on a GPU (TensorRT)",
                "weights": "pretrained weights here / can be pulled (synapse-nb weights pull NAME) / trains from scratch"}
@@ -67,7 +68,7 @@ class ModelStep(StepCard):
         models = list_models()
         self._models = {m.ref: m for m in models}
         self._records: dict[int, Any] = {}
-        self.source = w.ToggleButtons(options=[PRETRAINED, REGISTRY], value=PRETRAINED)
+        self.source = w.ToggleButtons(options=[PRETRAINED, REGISTRY], value=PRETRAINED, style={"button_width": "auto"})
         self.pretrained = PickTable(model_frame(models), pick="name", formats=_MODEL_FORMATS, widths=_MODEL_WIDTHS,
                                     tooltips=_MODEL_TIPS)
         self.pretrained_box = w.VBox([self.pretrained.widget, w.HTML(_sources(models))])

@@ -26,10 +26,11 @@ from synapse_nb.errors import InputError
 from synapse_nb.splits import CollectionsSplit, DatasetsSplit, RandomSplit, TagsSplit
 from synapse_nb.state import TrainState
 from synapse_nb.widgets._common import error_text, esc, message_html, plural
-from synapse_nb.widgets.figures.split import split_class_chart
+from synapse_nb.widgets.figures.split import LEGEND, split_class_chart
 from synapse_nb.widgets.wizard._card import StepCard, auto_width
 from synapse_nb.widgets.wizard._split_data import MAX_SHARE_GAP, class_count_frame, split_warnings
 
+CHART_WIDTH = 540
 KINDS = [("Random", "random"), ("Datasets", "datasets"), ("Tags", "tags"), ("Collections", "collections")]
 
 
@@ -98,15 +99,21 @@ class SplitStep(StepCard):
         self.class_table = w.HTML()
         self.class_warnings = w.HTML()
         self.chart = go.FigureWidget(split_class_chart(pd.DataFrame(columns=["train", "val"])))
+        # A fixed width: the box it sits in has one, and plotly sizes a figure drawn while the
+        # page lays out from a width it measured too early.
+        self.chart.layout.width = CHART_WIDTH
         self._class_counts: pd.DataFrame | None = None
+        # Always shown (the empty figure until there are classes): plotly draws nothing into a
+        # figure first drawn while hidden, and does not redraw it when it is shown.
+        self.class_box = w.HBox([self.class_table, w.Box([self.chart], layout=w.Layout(width=f"{CHART_WIDTH + 10}px"))],
+                                layout=w.Layout(align_items="flex-start", grid_gap="16px"))
         for control in (self.kind, self.percent, self.side, self.seed, self.train_datasets, self.val_datasets,
                         self.train_tag, self.val_tag, self.untagged, self.train_collections, self.val_collections,
                         self.allow_overlap):
             control.observe(lambda _c: self.update_counts(), names="value")
         self._show_form()
         return [self.kind, *self.forms.values(), self.allow_overlap, self.counts,
-                w.HBox([self.class_table, w.Box([self.chart], layout=w.Layout(width="560px"))],
-                       layout=w.Layout(align_items="flex-start", grid_gap="16px")), self.class_warnings]
+                self.class_box, self.class_warnings]
 
     def on_activate(self) -> None:
         data = self.ctx.project
@@ -196,12 +203,12 @@ class SplitStep(StepCard):
     def _show_classes(self, counts: pd.DataFrame | None) -> None:
         """The per-class table, chart and warnings of ``counts`` (cleared when None)."""
         self._class_counts = counts
-        shown = counts if counts is not None else pd.DataFrame(columns=["train", "val"])
-        built = split_class_chart(shown)
-        with self.chart.batch_update():
-            self.chart.data = ()
-            self.chart.add_traces(built.data)
-            self.chart.layout = built.layout
+        if counts is not None and not counts.empty:
+            self._draw(counts)
+        elif self.chart.data:
+            with self.chart.batch_update():  # no split: no bars (the error says why)
+                for trace in self.chart.data:
+                    trace.y = [0] * len(trace.x or ())
         if counts is None:
             self.class_table.value = ""
             self.class_warnings.value = ""
@@ -209,6 +216,25 @@ class SplitStep(StepCard):
         self.class_table.value = _counts_table(counts)
         warned = split_warnings(counts, MAX_SHARE_GAP)
         self.class_warnings.value = "".join(message_html("warning", f"⚠ {text}") for text in warned)
+
+    def _draw(self, counts: pd.DataFrame) -> None:
+        """Bring the chart to ``counts``: its two bar traces are added once, then updated in
+        place (plotly.js in the page draws a replaced figure's new traces unreliably)."""
+        built = split_class_chart(counts)
+        if len(self.chart.data) != len(built.data):
+            self.chart.data = ()
+            self.chart.add_traces(built.data)
+            with self.chart.batch_update():
+                self.chart.layout.annotations = ()
+                self.chart.update_layout(barmode="group", legend=LEGEND)
+                self.chart.update_xaxes(visible=True, title_text="class")
+                self.chart.update_yaxes(visible=True, title_text="objects", rangemode="nonnegative")
+            return
+        with self.chart.batch_update():
+            for trace, new in zip(self.chart.data, built.data):
+                trace.x = new.x
+                trace.y = new.y
+                trace.customdata = new.customdata
 
     def check(self) -> None:
         self.counts_now()

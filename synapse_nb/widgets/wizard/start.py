@@ -113,7 +113,7 @@ class StartStep(StepCard):
     def update_estimate(self) -> None:
         """Show the estimate under the agent."""
         text = self.estimate_now()
-        self.estimate.value = f'<div class="snb-muted snb-estimate">⏱ {esc(text)}</div>' if text else ""
+        self.estimate.value = f'<div class="snb-muted snb-estimate">Estimate: {esc(text)}</div>' if text else ""
 
     def load_agents(self) -> None:
         """List the online agents, the local one first (keeps the choice when it is still online)."""
