@@ -222,6 +222,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         state_json=state.to_json(), experiment_name=exp_name,
         report_checkpoints=bool(tune_config.scheduler and tune_config.scheduler.name == "pbt"),
         finished=_finished_trials(api, lineage, record),
+        failures_dir=str((runtime.work_dir / "tune" / lineage.experiment / ".trial_failures").resolve()),
     )
     trainable = tune.with_resources(tune.with_parameters(_trainable(), spec=spec), _trial_resources(state))
     from synapse_nb.agent.cluster import STORAGE_ENV

@@ -138,7 +138,7 @@ def record_failure(trial_dir: Path, failure: Failure) -> None:
 def forget_failures(experiment_dir: Path) -> None:
     """Drop the failures the trials of an experiment recorded: a retried search reruns its
     failed trials for real (the user may have fixed the cause)."""
-    for path in Path(experiment_dir).glob(f"*/{FAILED_FILE}"):
+    for path in Path(experiment_dir).glob(f"**/{FAILED_FILE}"):
         path.unlink(missing_ok=True)
 
 

@@ -45,3 +45,6 @@ class TrialSpec(BaseModel):
     # Trials an interrupted attempt of this search finished (their models are registered):
     # a restored search that did not record them yet reports their result instead of rerunning.
     finished: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Where trials record a failure of their own code (one folder per trial id), so Ray's
+    # retry of that trial replays it instead of training again (see tune/failures.py).
+    failures_dir: str | None = None

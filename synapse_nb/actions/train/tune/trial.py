@@ -126,7 +126,9 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
     context = tune.get_context()
     trial_id = context.get_trial_id()
     trial_dir = Path(context.get_trial_dir())
-    earlier = recorded_failure(trial_dir)
+    # Keyed by trial id in the search's folder: a retry may get another trial folder or actor.
+    failure_dir = Path(spec.failures_dir) / trial_id if spec.failures_dir else trial_dir
+    earlier = recorded_failure(failure_dir)
     if earlier is not None:
         # Ray retries every failed trial once, for the sake of lost workers; this one failed
         # in its own code, which would fail the same way again: replay, do not retrain.
@@ -160,7 +162,7 @@ def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
         raise
     except Exception as exc:
         failure = classify(exc)
-        record_failure(trial_dir, failure)
+        record_failure(failure_dir, failure)
         run.log(f"trial {trial_id} failed: {failure.describe()}", level="ERROR")
         raise TrialFailure(failure) from exc
     except BaseException as exc:
