@@ -37,15 +37,24 @@ def stop_process(pid: int, timeout: float = 10.0) -> bool:
     """
     try:
         process = psutil.Process(pid)
+        if not pid_alive(pid):
+            _reap(process)  # an exited child of ours: nothing runs any more
+            return False
         process.terminate()
     except psutil.NoSuchProcess:
         return False
     deadline = time.monotonic() + timeout
     while pid_alive(pid) and time.monotonic() < deadline:
-        try:
-            process.wait(0.1)  # reaps it when it is our child
-        except psutil.TimeoutExpired:
-            pass
+        _reap(process, 0.1)
     if pid_alive(pid):
         process.kill()
+    _reap(process, 1.0)
     return True
+
+
+def _reap(process: psutil.Process, timeout: float = 0.0) -> None:
+    """Collect ``process``'s exit status when it is our child (else psutil only waits)."""
+    try:
+        process.wait(timeout)
+    except (psutil.TimeoutExpired, psutil.NoSuchProcess, ChildProcessError):
+        pass

@@ -46,6 +46,9 @@ def action_params(state: TrainState) -> dict[str, Any]:
         ({'epochs': 2}, 'x', 1)
     """
     params = state.to_action_payload()["params"]
+    if params.get("dataset") is not None:
+        # The seeds' plugins read either spelling (a plain params model may declare only one).
+        params.setdefault("dataset_id", params["dataset"])
     params["splits"] = state.train_val_split.model_dump()
     if params.get("checkpoint") is None and state.model_ref.kind != "pretrained":
         params["checkpoint"] = state.model

@@ -55,8 +55,12 @@ def test_create_validates_state_and_payload(http: httpx.Client) -> None:
     task = http.post("/tasks", json={"payload": payload}).json()
     assert task["project_id"] == project["id"] and task["experiment_name"] == "exp:1" and task["status"] == "queued"
     assert task["payload"] == payload
+    # Sent together, the payload is what the state was parsed from: kept as sent beside it.
     both = http.post("/tasks", json={"state": STATE, "payload": payload})
-    assert both.status_code == 422
+    assert both.status_code == 201, both.text
+    assert both.json()["payload"] == payload and both.json()["state"]["model"] == STATE["model"]
+    neither = http.post("/tasks", json={"autostart": True})
+    assert neither.status_code == 422 and "state" in neither.json()["detail"]
     no_agent = http.post("/tasks", json={"state": STATE, "agent_id": 424242})
     assert no_agent.status_code == 422 and "agent_id" in no_agent.json()["detail"]
 

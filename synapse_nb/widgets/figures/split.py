@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["TITLE", "split_class_chart"]
+__all__ = ["LEGEND", "TITLE", "split_class_chart"]
 
 import pandas as pd
 import plotly.graph_objects as go

@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["KINDS", "SplitStep"]
+__all__ = ["CHART_WIDTH", "KINDS", "SplitStep"]
 
 from typing import Any
 
