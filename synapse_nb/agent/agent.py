@@ -119,12 +119,12 @@ class Agent:
         self._unsettled: dict[int, dict[str, Any]] = {}
         self._node_ids: frozenset[str] = frozenset()
         self._local_lock: Any = local_lock
+        self.pool: WorkerPool | None = None
 
     @property
     def worker_url(self) -> str:
         """The backend URL the workers (and trials) report to."""
         return self.config.worker_url or self.api.url
-        self.pool: WorkerPool | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
