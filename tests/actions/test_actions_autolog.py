@@ -30,7 +30,7 @@ def seg_task(api: Api, project: Project):
     return newest_task(api, project.id)
 
 
-def test_a_segmentation_model_logs_every_loss_and_mask_map(api: Api, seg_task) -> None:
+def test_a_segmentation_model_logs_every_loss_and_mask_map(api: Api, project: Project, seg_task) -> None:
     task = seg_task
     assert task.status == "finished", task.error
     logged = epochs_by_key(api, task.id)
