@@ -90,6 +90,12 @@ def build_experiment_folder(context: Any, weights: Path | None) -> tuple[Path, d
             _place(Path(src), folder / "benchmark" / Path(src).name)
     state = context.state
     hyper_text = state.hyperparameters if state is not None else None
+    if hyper_text is None and state is not None and state.plugin_params:
+        # A Synapse plugin reads its settings from its own params (e.g. `epochs`): those are
+        # what this run trained with.
+        import yaml
+
+        hyper_text = yaml.safe_dump(dict(state.plugin_params), sort_keys=False)
     if exp.get("hyperparameters_yaml"):
         hyper_text = exp["hyperparameters_yaml"]
     (folder / "hyperparameters.yaml").write_text(hyper_text or "", encoding="utf-8")
