@@ -411,8 +411,6 @@ class Agent:
             self._save_unsettled()
 
     def _stop_tasks(self, task_ids: list[int]) -> None:
-        import ray
-
         for task_id in task_ids:
             with self._lock:
                 running = self._running.get(task_id)
@@ -421,12 +419,12 @@ class Agent:
             running.stop_requested = True
             running.stop_requested_at = time.monotonic()
             if running.graceful_stop:
-                # Killing a search's driver would leave its trials' placement groups (and the
-                # CPUs and GPUs they reserve) to the agent's Ray job until the agent exits: Ray
-                # frees a placement group made by a task only with its job. Interrupted, Ray
-                # Tune ends its trials, removes their placement groups and saves the experiment.
-                log.info("stopping search %s (interrupting it)", task_id)
-                ray.cancel(running.ref, force=False, recursive=False)
+                # A search ends itself: its driver sees the task "stopping" in the backend and
+                # has Ray Tune end the trials, which removes their placement groups. Killed,
+                # the driver would leave those (and the CPUs and GPUs they reserve) to the
+                # agent's Ray job until the agent exits: Ray frees a placement group made by a
+                # task only with its job. Killed only when it has not ended after the grace.
+                log.info("stopping search %s (it ends its trials itself)", task_id)
             elif running.extra.get("pooled"):
                 # Its warm worker is killed and replaced (Ray cannot force-cancel an actor
                 # call); a worker no longer running it has already ended it.

@@ -27,7 +27,7 @@ from typing import Any
 
 from synapse_nb.actions.train.tune.best import select_best
 from synapse_nb.actions.train.tune.failures import forget_failures
-from synapse_nb.actions.train.tune.guard import SearchGuard, clear_stop_reason, stop_search_if_guarded
+from synapse_nb.actions.train.tune.guard import SearchGuard, StopRequested, clear_stop_reason, stop_search_if_guarded
 from synapse_nb.actions.train.tune.lineage import SearchLineage, search_lineage
 from synapse_nb.actions.train.tune.results import final_table, trial_models_of, trial_records, tune_result
 from synapse_nb.actions.train.tune.spec import TrialSpec
@@ -189,6 +189,7 @@ def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
 def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[str, Any]:
     """Run the search of ``state`` for task ``record``; return the Synapse-shaped result."""
     from ray import tune
+    from ray.tune.stopper import CombinedStopper
 
     from synapse_nb.actions.runner import action_params
     from synapse_nb.search_space import to_ray_tune_config
@@ -255,7 +256,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
             tune_config=tuner_config,
             run_config=tune.RunConfig(
                 storage_path=storage, name=lineage.experiment, callbacks=[callback, guard], verbose=0,
-                stop=guard.stopper(),
+                stop=CombinedStopper(guard.stopper(), StopRequested()),
                 # One retry per trial: a trial whose own code failed replays its recorded
                 # failure at once (trial.py), so only a lost worker really runs again.
                 failure_config=tune.FailureConfig(max_failures=1, fail_fast=False),

@@ -24,15 +24,19 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["STOP_FILE", "SearchGuard", "clear_stop_reason", "error_text", "read_stop_reason", "stop_search_if_guarded"]
+__all__ = ["STOP_FILE", "SearchGuard", "StopRequested", "clear_stop_reason", "error_text", "read_stop_reason", "stop_search_if_guarded"]
 
 import json
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 from synapse_nb.actions.train.tune.failures import FAILURE_CODES, Failure
+from synapse_nb.errors import BackendError
+
+log = logging.getLogger("synapse_nb.tune")
 
 try:
     from ray.tune import Callback, Stopper
@@ -54,6 +58,55 @@ class _GuardStopper(Stopper):  # type: ignore[misc]
 
     def stop_all(self) -> bool:
         return self.guard.reason is not None
+
+
+class StopRequested(Stopper):  # type: ignore[misc]
+    """Ends the search when its task is asked to stop (status ``stopping`` in the backend).
+
+    Ray Tune then ends the trials itself, removing their placement groups: a search driver
+    killed instead would leave them, and the CPUs and GPUs they reserve, to the agent's Ray job
+    until the agent exits. Reads the task's binding and token from the search's context
+    (``REPORT_BINDING``/``REPORT_TOKEN``), asks the backend at most every ``interval`` seconds,
+    and pickles with neither (Ray Tune saves its stoppers with the experiment).
+    """
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._api: Any = None
+        self._task_id: int | None = None
+        self._asked_at = 0.0
+        self._requested = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"interval": self.interval, "_api": None, "_task_id": None, "_asked_at": 0.0, "_requested": False}
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        return False
+
+    def stop_all(self) -> bool:
+        if self._requested or time.monotonic() - self._asked_at < self.interval:
+            return self._requested
+        self._asked_at = time.monotonic()
+        try:
+            api, task_id = self._client()
+            if api is not None:
+                self._requested = api.task.record(task_id).status == "stopping"
+        except BackendError as exc:  # the backend away for a moment: asked again next time
+            log.warning("could not read the search task's status: %s", exc)
+        return self._requested
+
+    def _client(self) -> tuple[Any, int | None]:
+        if self._api is None:
+            from synapse_nb.actions.train.tune.table import REPORT_BINDING, REPORT_TOKEN
+            from synapse_nb.api import Api
+
+            binding = REPORT_BINDING.get()
+            token = REPORT_TOKEN.get()
+            if binding is None or token is None:
+                return None, None
+            self._api = Api(binding["url"], token, verify=binding.get("verify", True))
+            self._task_id = int(binding["task_id"])
+        return self._api, self._task_id
 
 
 class SearchGuard(Callback):  # type: ignore[misc]
