@@ -189,7 +189,6 @@ def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:
 def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[str, Any]:
     """Run the search of ``state`` for task ``record``; return the Synapse-shaped result."""
     from ray import tune
-    from ray.tune.stopper import CombinedStopper
 
     from synapse_nb.actions.runner import action_params
     from synapse_nb.search_space import to_ray_tune_config
@@ -255,8 +254,9 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
             param_space=space.to_ray(),
             tune_config=tuner_config,
             run_config=tune.RunConfig(
-                storage_path=storage, name=lineage.experiment, callbacks=[callback, guard], verbose=0,
-                stop=CombinedStopper(guard.stopper(), StopRequested()),
+                storage_path=storage, name=lineage.experiment, verbose=0,
+                callbacks=[callback, guard, StopRequested()],
+                stop=guard.stopper(),
                 # One retry per trial: a trial whose own code failed replays its recorded
                 # failure at once (trial.py), so only a lost worker really runs again.
                 failure_config=tune.FailureConfig(max_failures=1, fail_fast=False),
@@ -268,13 +268,17 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     reporting, bound = REPORT_TOKEN.set(api.token), REPORT_BINDING.set(binding)
     try:
         results = tuner.fit()
+    except Exception as exc:
+        # Asked to stop, StopRequested ended the search: Ray Tune ended the trials (and freed
+        # what they reserved); the running ones stay unfinished for task.retry().
+        if api.task.record(record.id).status == "stopping":
+            raise TaskStopped(f"search {lineage.experiment} stopped on request") from exc
+        raise
     finally:
         REPORT_BINDING.reset(bound)
         REPORT_TOKEN.reset(reporting)
     if api.task.record(record.id).status == "stopping":
-        # Interrupted by the agent: Ray Tune ended the trials and saved the experiment, so a
-        # retry resumes it; the partial results are not this task's result.
-        raise TaskStopped(f"search {lineage.experiment} interrupted on request")
+        raise TaskStopped(f"search {lineage.experiment} stopped on request")
 
     framework = getattr(action, "framework_name", None) or "custom"
     records = trial_records(api, record, results, lineage.attempts, exp_name, framework)

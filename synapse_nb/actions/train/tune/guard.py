@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["STOP_FILE", "SearchGuard", "StopRequested", "clear_stop_reason", "error_text", "read_stop_reason", "stop_search_if_guarded"]
+__all__ = ["STOP_FILE", "SearchGuard", "StopInterrupt", "StopRequested", "clear_stop_reason", "error_text", "read_stop_reason", "stop_search_if_guarded"]
 
 import json
 import logging
@@ -60,14 +60,20 @@ class _GuardStopper(Stopper):  # type: ignore[misc]
         return self.guard.reason is not None
 
 
-class StopRequested(Stopper):  # type: ignore[misc]
+class StopInterrupt(Exception):
+    """Raised inside Ray Tune's loop when the search's task is asked to stop."""
+
+
+class StopRequested(Callback):  # type: ignore[misc]
     """Ends the search when its task is asked to stop (status ``stopping`` in the backend).
 
-    Ray Tune then ends the trials itself, removing their placement groups: a search driver
-    killed instead would leave them, and the CPUs and GPUs they reserve, to the agent's Ray job
-    until the agent exits. Reads the task's binding and token from the search's context
-    (``REPORT_BINDING``/``REPORT_TOKEN``), asks the backend at most every ``interval`` seconds,
-    and pickles with neither (Ray Tune saves its stoppers with the experiment).
+    It raises :class:`StopInterrupt` in Ray Tune's loop, which then ends the trials and frees
+    their placement groups before the error leaves ``fit()``; the trials that were running stay
+    unfinished in the saved experiment, so ``task.retry()`` runs them again. (A search driver
+    killed instead would leave the placement groups, and the CPUs and GPUs they reserve, to the
+    agent's Ray job until the agent exits.) It reads the task's binding and token from the
+    search's context (``REPORT_BINDING``/``REPORT_TOKEN``), asks the backend at most every
+    ``interval`` seconds, and pickles with neither (Ray Tune saves its callbacks).
     """
 
     def __init__(self, interval: float = 1.0) -> None:
@@ -75,25 +81,22 @@ class StopRequested(Stopper):  # type: ignore[misc]
         self._api: Any = None
         self._task_id: int | None = None
         self._asked_at = 0.0
-        self._requested = False
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"interval": self.interval, "_api": None, "_task_id": None, "_asked_at": 0.0, "_requested": False}
+        return {"interval": self.interval, "_api": None, "_task_id": None, "_asked_at": 0.0}
 
-    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
-        return False
-
-    def stop_all(self) -> bool:
-        if self._requested or time.monotonic() - self._asked_at < self.interval:
-            return self._requested
+    def on_step_begin(self, iteration: int, trials: list[Any], **info: Any) -> None:
+        if time.monotonic() - self._asked_at < self.interval:
+            return
         self._asked_at = time.monotonic()
         try:
             api, task_id = self._client()
-            if api is not None:
-                self._requested = api.task.record(task_id).status == "stopping"
+            stopping = api is not None and api.task.record(task_id).status == "stopping"
         except BackendError as exc:  # the backend away for a moment: asked again next time
             log.warning("could not read the search task's status: %s", exc)
-        return self._requested
+            return
+        if stopping:
+            raise StopInterrupt(f"task {task_id} was asked to stop")
 
     def _client(self) -> tuple[Any, int | None]:
         if self._api is None:
