@@ -16,7 +16,6 @@ from __future__ import annotations
 
 __all__ = ["Agent", "AgentAlreadyRunning", "AgentConfig", "acquire_local_lock"]
 
-import json
 import logging
 import os
 import socket
@@ -28,7 +27,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from synapse_nb._home import sub_dir
+from synapse_nb.agent.local_lock import AgentAlreadyRunning, acquire_local_lock
 from synapse_nb.agent.pool import PoolConfig, WorkerPool
+from synapse_nb.agent.unsettled import load_unsettled, save_unsettled
 from synapse_nb.errors import BackendError
 from synapse_nb.schemas.task import TaskError
 
@@ -66,23 +67,6 @@ class AgentConfig(BaseModel):
     task_resources: dict[str, float] = Field(default_factory=dict)
     # How long a task's end is retried while the backend does not confirm it.
     settle_retry_for: float = Field(default=24 * 3600.0, gt=0)
-
-
-class AgentAlreadyRunning(RuntimeError):
-    """Another local agent holds this home's lock."""
-
-
-def acquire_local_lock() -> Any:
-    """Take this home's local-agent lock (held until the process ends): two kernels starting
-    a local agent each would both claim the home's tasks. Raises :class:`AgentAlreadyRunning`."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(sub_dir("agent") / "local-agent.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise AgentAlreadyRunning(f"another local agent of this home runs already (lock {lock.lock_file})") from None
-    return lock
 
 
 def _allowed_from_env() -> list[str]:
@@ -383,23 +367,12 @@ class Agent:
         return sub_dir("agent") / f"unsettled-{self.config.name}.json"
 
     def _load_unsettled(self) -> dict[int, dict[str, Any]]:
-        path = self._unsettled_file()
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring the unreadable list of unsettled tasks %s: %s", path, exc)
-            return {}
-        return {int(k): dict(v) for k, v in data.items()}
+        return load_unsettled(self._unsettled_file())
 
     def _save_unsettled(self) -> None:
-        path = self._unsettled_file()
-        tmp = path.with_name(f".{path.name}.tmp")
         with self._lock:
-            data = {str(k): v for k, v in self._unsettled.items()}
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+            data = dict(self._unsettled)
+        save_unsettled(self._unsettled_file(), data)
 
     def _fail(self, task_id: int, message: str, step: str | None) -> None:
         try:
