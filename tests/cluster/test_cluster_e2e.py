@@ -94,9 +94,6 @@ def test_a_search_runs_trials_on_several_nodes_and_the_table_names_them(
     assert any(key.endswith("experiment_state.json") or "experiment_state" in key for key in s3.keys("searches/"))
 
 
-# Seen on the 3-node bed: one PBT trial ended in ERROR (its error was not kept); open until
-# the cause is found. It still runs, and passes the day the cause is fixed.
-@pytest.mark.xfail(reason="a PBT trial errored on the 3-node bed (cause not found yet)", strict=False)
 def test_pbt_stores_checkpoints_from_the_nodes_running_the_trials(
         placed: AgentProcess, backend: Backend, project: Project, s3: S3Server) -> None:
     before = set(s3.keys("searches/"))

@@ -103,6 +103,8 @@ def test_a_two_objective_config_reaches_optuna_as_lists() -> None:
     (RuntimeError("Found no NVIDIA driver on your system"), "cuda_error"),
     (FileNotFoundError("dataset.yaml does not exist"), "data_error"),
     ("ray.exceptions.ActorDiedError: The actor died unexpectedly before finishing this task", "lost_worker"),
+    ("ValueError: Could not recover from checkpoint as it does not exist on storage anymore. Got storage fs type "
+     "`s3` and path: experiments/searches/search-1/trial_a_00001/checkpoint_000001", "checkpoint_missing"),
     ("TrialFailure: [configuration_error] InputError: tune_config.metric: expected ...", "configuration_error"),
     (ValueError("this trial fails on purpose"), "plugin_error"),
 ])

@@ -173,6 +173,26 @@ def experiment_storage(work_dir: Path, configured: str | None) -> str:
     return str((work_dir / "tune").resolve())
 
 
+def _checkpoints_to_keep(tune_config: Any) -> int | None:
+    """How many of its checkpoints each trial keeps in the experiment storage: the latest
+    (all a restored search needs), except under PBT, which keeps them all.
+
+    PBT clones a trial from the checkpoint another trial had at its last perturbation, and
+    that trial goes on reporting (and, keeping fewer, deleting) checkpoints until the clone
+    has restored it, however long that takes: a deleted one fails the clone with "Could not
+    recover from checkpoint as it does not exist on storage anymore" (Ray Tune warns that
+    ``num_to_keep <= 2`` breaks PBT, and no count is safe when restoring is slow).
+
+    Example:
+        >>> from synapse_nb.search_space import TuneConfig
+        >>> _checkpoints_to_keep(TuneConfig(mode="max", metric="mAP50", scheduler={"name": "pbt"})) is None
+        True
+        >>> _checkpoints_to_keep(TuneConfig(mode="max", metric="mAP50", scheduler={"name": "asha"}))
+        1
+    """
+    return None if tune_config.scheduler and tune_config.scheduler.name == "pbt" else 1
+
+
 def _model_name(state: TrainState, checkpoint: dict[str, Any] | None) -> str:
     if checkpoint and checkpoint.get("name"):
         return str(checkpoint["name"])
@@ -260,7 +280,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
                 # One retry per trial: a trial whose own code failed replays its recorded
                 # failure at once (trial.py), so only a lost worker really runs again.
                 failure_config=tune.FailureConfig(max_failures=1, fail_fast=False),
-                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=_checkpoints_to_keep(tune_config)),
             ),
         )
     objectives = ", ".join(f"{m} ({o})" for m, o in zip(tune_config.metrics, tune_config.modes))

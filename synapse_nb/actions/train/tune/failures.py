@@ -17,7 +17,8 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["FAILED_FILE", "FAILURE_CODES", "Failure", "TrialFailure", "classify", "forget_failures", "record_failure", "recorded_failure"]
+__all__ = ["FAILED_FILE", "FAILURE_CODES", "Failure", "TrialFailure", "classify", "forget_failures", "raised_by_trial",
+           "record_failure", "recorded_failure"]
 
 import json
 import re
@@ -36,6 +37,8 @@ FAILURE_CODES: dict[str, str] = {
     "configuration_error": "fix the named field in the hyperparameters, search space or tune_config",
     "plugin_error": "the train action's code raised: see its traceback in the task log",
     "lost_worker": "the trial's process or node died (killed, host out of memory, node lost); it was retried once",
+    "checkpoint_missing": "the checkpoint Ray Tune was to restore the trial from is gone from the experiment "
+                          "storage (removed, or not shared by every node: see --storage); task.retry() runs it again",
     "no_resources": "no trial could start: ask for fewer CPUs/GPUs per trial (num_cpus, num_gpus) or add nodes",
 }
 FAILED_FILE = ".synapse_nb_failure.json"
@@ -45,6 +48,8 @@ FAILED_FILE = ".synapse_nb_failure.json"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lost_worker", re.compile(r"ActorDiedError|RayActorError|WorkerCrashedError|NodeDiedError|ActorUnavailableError"
                                r"|worker died|actor died|SIGKILL|OwnerDiedError", re.I)),
+    # Ray Tune's own restore of a trial (PBT's exploit, a resumed search), before the trial's code runs.
+    ("checkpoint_missing", re.compile(r"Could not recover from checkpoint|does not exist on storage", re.I)),
     ("out_of_memory", re.compile(r"out of memory|OutOfMemoryError|MemoryError|Cannot allocate memory"
                                  r"|CUBLAS_STATUS_ALLOC_FAILED|DefaultCPUAllocator: can't allocate", re.I)),
     ("cuda_error", re.compile(r"CUDA error|CUDA driver|NVIDIA driver|cuDNN|CUDNN_STATUS|no CUDA GPUs|"
@@ -110,6 +115,21 @@ def classify(error: BaseException | str, default: str = "plugin_error") -> Failu
         if pattern.search(text):
             return Failure(code=code, message=line, remedy=FAILURE_CODES[code])
     return Failure(code=default, message=line, remedy=FAILURE_CODES[default])
+
+
+def raised_by_trial(error: str) -> bool:
+    """Whether a trial's error text ends with a :class:`TrialFailure`: the trial's own code
+    failed, and the trial logged that itself. Otherwise it failed outside that code (its
+    worker lost, Ray Tune's restore of it), where only the driver sees the error.
+
+    Example:
+        >>> raised_by_trial("TrialFailure: [data_error] FileNotFoundError: dataset.yaml")
+        True
+        >>> raised_by_trial("ValueError: Could not recover from checkpoint as it does not exist on storage anymore.")
+        False
+    """
+    marked = _CODE_MARK.search(_last_line(error))
+    return bool(marked and marked.group("code") in FAILURE_CODES)
 
 
 class TrialFailure(RuntimeError):

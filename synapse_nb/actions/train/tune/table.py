@@ -142,6 +142,13 @@ class TrialTableCallback(Callback):  # type: ignore[misc]
 
     def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         self._snapshot(trials, force=True)
+        from synapse_nb.actions.train.tune.failures import raised_by_trial
+        from synapse_nb.actions.train.tune.guard import error_text
+
+        if not raised_by_trial(error_text(trial)):
+            # It failed outside its own code (a lost worker, Ray Tune's restore of it): the
+            # trial could not log why, so the driver does, beside the table's error column.
+            self.run().log(f"trial {trial.trial_id} failed: {_failure(trial).describe()}", level="ERROR")
 
     def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
         self._snapshot(trials, force=True)
