@@ -1,7 +1,7 @@
 """Real searches (the score plugin on the local agent's Ray) that end well: the best trial
 at an equal budget under ASHA (with an out-of-memory trial classified), a search whose
 trials all fail stops after the limit with their code, a trial whose worker died is
-retried once, a search no trial fits in ends with the
+retried once (and one lost for good has its failure in the log), a search no trial fits in ends with the
 resources it waited for, and a two-objective search finds its Pareto front."""
 
 from __future__ import annotations
@@ -67,6 +67,20 @@ def test_a_trial_whose_worker_died_is_retried_once(api: Any, agent_id: int, proj
     runs = read_ledger(ledger)
     assert len(runs) == 2 and runs[0]["trial_id"] == runs[1]["trial_id"] and runs[0]["pid"] != runs[1]["pid"]
     assert result["trial_models"][0]["status"] == "TERMINATED" and result["model_id"] is not None
+
+
+def test_a_trial_lost_outside_its_own_code_has_its_failure_in_the_table_and_the_log(
+        api: Any, agent_id: int, project: Any) -> None:
+    # Its worker dies on the first run and on Ray's retry: the trial's code never sees why.
+    task = score_search(api, agent_id, project.id, [{"name": "x", "type": "grid_search", "options": [0.8, 0.5]}],
+                        {"mode": "max", "metric": "score", "max_concurrent_trials": 1}, epochs=1, die_at_x=0.8)
+    result = task.wait(timeout=WAIT, progress=False)
+    lost = task.trials().set_index("x").loc[0.8]
+    assert lost["status"] == "ERROR" and lost["failure"] == "lost_worker"
+    assert result["best_trial"]["config"] == {"x": 0.5}
+    logs = task.logs()
+    said = logs[logs["level"] == "ERROR"]["message"]
+    assert said.str.contains(f"trial {lost['trial_id']} failed: lost_worker: ", regex=False).any(), said.tolist()
 
 
 def test_a_search_no_trial_fits_in_ends_with_the_resources_it_waited_for(api: Any, agent_id: int,

@@ -45,6 +45,8 @@ class ScoreParams(BaseTrainParams):
     oom_at_x: float | None = None
     # The first run of each trial kills its own process (a lost worker); the retry trains.
     die_once: bool = False
+    # Every run of a trial with this x kills its own process: the trial is lost for good.
+    die_at_x: float | None = None
 
 
 def score_of(x: float, y: Any, epoch: int, epochs: int) -> float:
@@ -79,6 +81,8 @@ class ScoreAction(BaseTrainAction[ScoreParams]):
                 ledger.write(json.dumps({"trial_id": trial_id, "x": p.x, "y": p.y, "pid": os.getpid()}) + "\n")
         if p.die_once and p.ledger and sum(r["trial_id"] == trial_id for r in _ledger(p.ledger)) == 1:
             os._exit(1)  # the worker dies, as when the OOM killer or a lost node takes it
+        if p.die_at_x is not None and abs(p.x - p.die_at_x) < 1e-9:
+            os._exit(1)
         if p.fail_at_x is not None and abs(p.x - p.fail_at_x) < 1e-9:
             raise ValueError(f"this trial fails on purpose at x={p.x}")
         if p.fail_always:
