@@ -2,9 +2,10 @@
 
 A notebook in JupyterLab trains a starting model that learns (20 epochs on the sample
 project), then runs an ASHA search over four learning rates that fine-tunes it for up to 3
-epochs, and shows the search's dashboard. ASHA stops the weak trials after 1 epoch, so the
-trials end at different budgets: the best trial must be one of those that ran the most
-epochs (the equal-budget rule), whatever an early-stopped trial's last value was. The test
+epochs, and shows the search's dashboard. The small rates come first, so ASHA usually stops
+the later, large ones after an epoch and the trials end at different budgets: the best trial
+must be one of those that ran the most epochs (the equal-budget rule), whatever an
+early-stopped trial's last value was. The test
 computes that trial itself from the trials table, checks that the dashboard marks it (the
 ★ row of the trials table, the ★ best curve) and draws no "no trials yet" placeholder, and
 photographs the dashboard (``docs/tuning.png``).
@@ -58,6 +59,10 @@ def test_tuning_dashboard_marks_the_best_trial_at_equal_budget(jupyterlab: Lab) 
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 3000})
             page.on("request", external)
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+                    if message.type in ("error", "warning") and "WebGL" not in message.text else None)
             open_and_run(page, jupyterlab, NOTEBOOK)
             dashboard = page.locator(".jp-OutputArea .snb-root").first
             try:
@@ -89,7 +94,7 @@ def test_tuning_dashboard_marks_the_best_trial_at_equal_budget(jupyterlab: Lab) 
             page.wait_for_timeout(2000)  # plotly finishes redrawing the table and the curves
             texts = plot_texts(dashboard)
             starred_rows = {t.removeprefix("★").strip() for t in texts if t.startswith("★")}
-            assert starred_rows and starred_rows <= expected, (starred_rows, expected, trials.to_string())
+            assert starred_rows and starred_rows <= expected, (starred_rows, expected, trials.to_string(), problems)
             assert any(t.endswith("★ best") and t.split(" ★")[0] in expected for t in texts), texts
             assert page.locator(".jp-OutputArea :text('no trials yet')").count() == 0
             dashboard.evaluate("element => element.scrollIntoView({block: 'start'})")

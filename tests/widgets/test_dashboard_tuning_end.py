@@ -40,6 +40,16 @@ def test_the_no_trials_placeholder_is_gone_once_the_table_has_trials(running_tas
     assert "d" in panel.table.data[0].cells.values[0] and task.trials().attrs["best_rule"].endswith("(rule last)")
     row = task.trials().set_index("trial_id").loc["d"]
     assert row["failure"] == "out_of_memory" and "lower batch" in row["error"]
+    # Once the search has ended, the table on the page is a new widget built from the complete
+    # figure (a view that lost an edit while it was being created is not what stays on screen).
+    streamed = panel.table
+    api.task.set_status(task.id, "finished", result={"best_trial": {"trial_id": "a"}})
+    dashboard.refresh()
+    assert panel.table is not streamed and panel.table in panel.widget.children and streamed not in panel.widget.children
+    assert list(panel.table.data[0].cells.values[0]) == list(streamed.data[0].cells.values[0])
+    assert panel.table.layout.title.text == streamed.layout.title.text and _visible_annotations(panel.table) == []
+    panel.status.value = "PAUSED"  # the controls act on the figure that is shown
+    assert "none match" in panel.table.layout.title.text
 
 
 def test_per_class_ap_curves_get_their_own_chart(running_task: Callable[..., Any], api: Any) -> None:

@@ -126,13 +126,40 @@ class TrialsPanel:
         for control in (self.sort_by, self.order, self.status, self.show):
             control.observe(lambda _c: self.render_table(), names="value")
         self.trial.observe(self._trial_changed, names="value")
-        controls = w.HBox([self.sort_by, self.order, self.status, self.show], layout=w.Layout(flex_flow="row wrap"))
-        self.widget = w.VBox([
-            controls, self.table,
+        self._controls = w.HBox([self.sort_by, self.order, self.status, self.show], layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox()
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        self.widget.children = [
+            self._controls, self.table,
             w.GridBox([self.parcoords, self.curves, *([self.pareto] if self.pareto is not None else [])],
                       layout=w.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", width="100%")),
             self.trial,
-        ])
+        ]
+
+    def redraw(self) -> None:
+        """Show new figure widgets built from the figures' current state (same traces, same order).
+
+        A FigureWidget reaches the page as a stream of edits; one that arrives while the
+        browser is still creating the figure's view (seconds on a loaded machine, where the
+        training runs too) can be lost, and that view then lacks a trace for good: seen as an
+        empty trials table under a finished search. The dashboard calls this once a search
+        has ended, so its final picture is drawn from complete state, not from the stream.
+
+        Example:
+            >>> panel = TrialsPanel("mAP50", "max", on_pick=lambda trial_id: None)
+            >>> before = panel.table
+            >>> panel.redraw()
+            >>> panel.table is not before, panel.table in panel.widget.children
+            (True, True)
+        """
+        self.table = go.FigureWidget(self.table)
+        self.parcoords = go.FigureWidget(self.parcoords)
+        self.curves = go.FigureWidget(self.curves)
+        if self.pareto is not None:
+            self.pareto = go.FigureWidget(self.pareto)
+        self._lay_out()
 
     # -- data ------------------------------------------------------------------------------
 

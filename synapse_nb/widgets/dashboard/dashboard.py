@@ -181,6 +181,8 @@ class TaskDashboard:
         self._render_status(record)
         if record.is_final and not self._reported:
             self._reported = True
+            if self.trials is not None:
+                self.trials.redraw()
             self.report_box.children = [report_widget(record, snapshot.visualizations)]
             self.stop_button.layout.display = "none"
 
