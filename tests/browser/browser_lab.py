@@ -162,6 +162,29 @@ class ExternalRequests(list[str]):
             self.append(request.url)
 
 
+@contextmanager
+def chromium_page(height: int, failure_shot: str) -> Iterator[tuple[Any, Any, ExternalRequests]]:
+    """Headless Chromium with one page ``height`` px tall: yields (browser, page, the page's
+    requests to anywhere but this machine); a failure inside screenshots the page to
+    ``ARTIFACTS / failure_shot`` first."""
+    from playwright.sync_api import sync_playwright
+
+    external = ExternalRequests()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page.on("request", external)
+            try:
+                yield browser, page, external
+            except BaseException:
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / failure_shot))
+                raise
+        finally:
+            browser.close()
+
+
 def open_and_run(page: Any, lab: Lab, notebook: Path) -> None:
     """Open ``notebook`` in the lab, start its kernel and run its first code cell."""
     page.goto(f"{lab.url}/lab/tree/{notebook.name}?token={lab.token}")
@@ -172,6 +195,14 @@ def open_and_run(page: Any, lab: Lab, notebook: Path) -> None:
     page.keyboard.press("Escape")
     lab.wait_for_kernel(page)
     run_first_code_cell(page, lab)
+
+
+def blank_figures(root: Any) -> int:
+    """How many plotly figures under ``root`` (a locator) draw nothing: no trace and no
+    message, the look of a figure whose view lost an edit."""
+    return int(root.evaluate(
+        "root => Array.from(root.querySelectorAll('.js-plotly-plot')).filter(gd => "
+        "!(gd.data || []).length && !((gd.layout || {}).annotations || []).some(a => a.visible !== false)).length"))
 
 
 REPORT_SECTIONS = ("metrics-summary", "per-class-ap", "pr-curve", "outcomes", "confusion-matrix", "most-confused",

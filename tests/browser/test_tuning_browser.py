@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.browser.browser_lab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DOCS, NEEDS_CHROMIUM, ExternalRequests, Lab, \
+from tests.browser.browser_lab import ARTIFACTS, DOCS, NEEDS_CHROMIUM, Lab, blank_figures, chromium_page, \
     open_and_run
 
 NOTEBOOK = Path(__file__).with_name("tuning_e2e.ipynb")
@@ -48,67 +48,53 @@ def plot_texts(dashboard: Any) -> list[str]:
 
 @pytest.mark.timeout(1800)
 def test_tuning_dashboard_marks_the_best_trial_at_equal_budget(jupyterlab: Lab) -> None:
-    from playwright.sync_api import sync_playwright
-
     from synapse_nb.api import Api, Task
 
-    external = ExternalRequests()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = None
+    with chromium_page(3000, "tuning-failure.png") as (_browser, page, external):
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+                if message.type in ("error", "warning") and "WebGL" not in message.text else None)
+        open_and_run(page, jupyterlab, NOTEBOOK)
+        dashboard = page.locator(".jp-OutputArea .snb-root").first
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 3000})
-            page.on("request", external)
-            problems: list[str] = []
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-                    if message.type in ("error", "warning") and "WebGL" not in message.text else None)
-            open_and_run(page, jupyterlab, NOTEBOOK)
-            dashboard = page.locator(".jp-OutputArea .snb-root").first
-            try:
-                # The starting model trains first (about a minute, more on a busy machine).
-                dashboard.locator(".snb-badge").first.wait_for(state="visible", timeout=900_000)
-            except Exception as exc:
-                output = page.locator(".jp-OutputArea").first.inner_text(timeout=5_000)
-                pytest.fail(f"the search's dashboard did not appear: {exc}\noutput:\n{output[-3000:]}\n{jupyterlab.log_tail()}")
-            deadline = time.monotonic() + 900
-            status = ""
-            while time.monotonic() < deadline:
-                status = dashboard.locator(".snb-badge").first.inner_text(timeout=10_000).strip()
-                if status in ("finished", "failed", "stopped"):
-                    break
-                page.wait_for_timeout(2000)
-            assert status == "finished", f"the search ended as {status or 'still running'!r}:\n{dashboard.inner_text()[-3000:]}"
-
-            api = Api.from_env(start_agent=False)
-            search = Task(api, api.task.list(limit=1).items[0])
-            trials = search.trials()
-            expected = best_at_equal_budget(trials, METRIC)
-            assert search.result["best_trial"]["trial_id"] in expected, (search.result["best_trial"], trials.to_string())
-            assert trials.attrs["best_trial"] in expected
-
-            # The dashboard's last poll after the end carries the best trial: wait for its mark.
-            page.wait_for_function(
-                "root => Array.from(root.querySelectorAll('.js-plotly-plot text')).some(t => t.textContent.includes('★'))",
-                arg=dashboard.element_handle(), timeout=60_000)
-            page.wait_for_timeout(2000)  # plotly finishes redrawing the table and the curves
-            texts = plot_texts(dashboard)
-            starred_rows = {t.removeprefix("★").strip() for t in texts if t.startswith("★")}
-            assert starred_rows and starred_rows <= expected, (starred_rows, expected, trials.to_string(), problems)
-            assert any(t.endswith("★ best") and t.split(" ★")[0] in expected for t in texts), texts
-            assert page.locator(".jp-OutputArea :text('no trials yet')").count() == 0
-            dashboard.evaluate("element => element.scrollIntoView({block: 'start'})")
+            # The starting model trains first (about a minute, more on a busy machine).
+            dashboard.locator(".snb-badge").first.wait_for(state="visible", timeout=900_000)
+        except Exception as exc:
+            output = page.locator(".jp-OutputArea").first.inner_text(timeout=5_000)
+            pytest.fail(f"the search's dashboard did not appear: {exc}\noutput:\n{output[-3000:]}\n{jupyterlab.log_tail()}")
+        deadline = time.monotonic() + 900
+        status = ""
+        while time.monotonic() < deadline:
+            status = dashboard.locator(".snb-badge").first.inner_text(timeout=10_000).strip()
+            if status in ("finished", "failed", "stopped"):
+                break
             page.wait_for_timeout(2000)
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            shot = ARTIFACTS / "tuning.png"
-            dashboard.screenshot(path=str(shot))
-        except BaseException:
-            if page is not None:
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / "tuning-failure.png"))
-            raise
-        finally:
-            browser.close()
+        assert status == "finished", f"the search ended as {status or 'still running'!r}:\n{dashboard.inner_text()[-3000:]}"
+
+        api = Api.from_env(start_agent=False)
+        search = Task(api, api.task.list(limit=1).items[0])
+        trials = search.trials()
+        expected = best_at_equal_budget(trials, METRIC)
+        assert search.result["best_trial"]["trial_id"] in expected, (search.result["best_trial"], trials.to_string())
+        assert trials.attrs["best_trial"] in expected
+
+        # The dashboard's last poll after the end carries the best trial: wait for its mark.
+        page.wait_for_function(
+            "root => Array.from(root.querySelectorAll('.js-plotly-plot text')).some(t => t.textContent.includes('★'))",
+            arg=dashboard.element_handle(), timeout=60_000)
+        page.wait_for_timeout(2000)  # plotly finishes redrawing the table and the curves
+        texts = plot_texts(dashboard)
+        starred_rows = {t.removeprefix("★").strip() for t in texts if t.startswith("★")}
+        assert starred_rows and starred_rows <= expected, (starred_rows, expected, trials.to_string(), problems)
+        assert any(t.endswith("★ best") and t.split(" ★")[0] in expected for t in texts), texts
+        assert page.locator(".jp-OutputArea :text('no trials yet')").count() == 0
+        assert blank_figures(dashboard) == 0, ("a chart of the finished search draws nothing", problems)
+        dashboard.evaluate("element => element.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(2000)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / "tuning.png"
+        dashboard.screenshot(path=str(shot))
 
     DOCS.mkdir(exist_ok=True)
     shutil.copy(shot, DOCS / "tuning.png")

@@ -103,6 +103,8 @@ def test_a_finished_task_shows_its_experiment_and_benchmark_and_polling_stops(ru
                   "evaluation_metrics": report.metrics(), "primary_metric": "map", "model_id": 7,
                   "benchmark_report": {"metrics": report.metrics(), "val_size": 2}}
     dashboard = TaskDashboard(task, interval=0.1)
+    assert wait_until(lambda: len(dashboard.charts.figure("losses").data) == 3)
+    streamed_losses = dashboard.charts.figure("losses")
     api.task.set_status(task.id, "finished", result={"model_id": 7, "experiment": experiment})
 
     assert wait_until(lambda: not dashboard.polling), "polling did not stop after the task finished"
@@ -122,6 +124,11 @@ def test_a_finished_task_shows_its_experiment_and_benchmark_and_polling_stops(ru
     assert not any('{"' in value or "{'" in value for value in html_values)
     assert dashboard.stop_button.layout.display == "none"
     assert [t.name for t in dashboard.charts.figure("quality").data] == ["val/mAP50", "val/mAP50-95"]
+    # The ended task's charts on the page are figure widgets built from the complete figures,
+    # not the ones that received the edits (see MetricCharts.redraw).
+    assert dashboard.charts.figure("losses") in dashboard.charts.widget.children
+    assert dashboard.charts.figure("losses") is not streamed_losses
+    assert [t.name for t in dashboard.charts.figure("losses").data] == [t.name for t in streamed_losses.data]
 
 
 def test_a_failed_task_says_which_step_failed_and_why(running_task: Callable[..., Any], api: Any) -> None:

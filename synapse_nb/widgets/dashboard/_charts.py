@@ -57,6 +57,11 @@ class LiveChart:
         """The series drawn, in trace order."""
         return list(self._index)
 
+    def redraw(self) -> None:
+        """Replace the figure widget by one built from its current state (see
+        ``TrialsPanel.redraw``: a view that lost an edit is not what stays on screen)."""
+        self.figure = go.FigureWidget(self.figure)
+
     def reset(self) -> None:
         """Remove every trace (e.g. another trial was selected); the widget stays the same."""
         self.figure.data = ()
@@ -156,6 +161,21 @@ class MetricCharts:
         if list(self.widget.children) != shown:
             self.widget.children = shown
         return any(touched)
+
+    def redraw(self) -> None:
+        """New figure widgets from the charts' current state, in the same places (called
+        once the task has ended, so its final picture does not depend on the edit stream).
+
+        Example:
+            >>> charts = MetricCharts()
+            >>> before = charts.figure("losses")
+            >>> charts.redraw()
+            >>> charts.figure("losses") is not before, charts.figure("losses") in charts.widget.children
+            (True, True)
+        """
+        for chart in self.charts.values():
+            chart.redraw()
+        self.widget.children = [self.charts[name].figure for name in self._shown_charts()]
 
     def show_trial(self, store: MetricStore, trial_id: str | None) -> None:
         """Show another trial's curves in the same figures."""

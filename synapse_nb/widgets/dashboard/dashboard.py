@@ -181,8 +181,12 @@ class TaskDashboard:
         self._render_status(record)
         if record.is_final and not self._reported:
             self._reported = True
-            if self.trials is not None:
-                self.trials.redraw()
+            # The final picture is drawn from each figure's complete state: an edit that
+            # reached the page while the browser was still creating a figure's view (seconds,
+            # on a machine busy training) is lost to that view, which then lacks a trace for good.
+            for charts in (self.charts, self.trial_charts, self.trials):
+                if charts is not None:
+                    charts.redraw()
             self.report_box.children = [report_widget(record, snapshot.visualizations)]
             self.stop_button.layout.display = "none"
 
