@@ -41,6 +41,25 @@ def chart_of(key: str) -> str:
     return "other"
 
 
+def redrawn(figure: go.FigureWidget) -> go.FigureWidget:
+    """A new figure widget with ``figure``'s traces and layout, to be shown in its place.
+
+    A FigureWidget reaches the page as a stream of edits, and an edit that arrives while the
+    browser is still creating the figure's view (seconds, on a machine that is training) is
+    lost to that view, which then lacks a trace for good; a new widget is drawn whole. The
+    size a view reported back is left out, so the new one fits its place on the page.
+
+    Example:
+        >>> old = go.FigureWidget(go.Figure(go.Scatter(y=[1, 2]), layout={"width": 900}))
+        >>> new = redrawn(old)
+        >>> new is old, list(new.data[0].y), new.layout.width
+        (False, [1, 2], None)
+    """
+    fresh = go.FigureWidget(figure)
+    fresh.layout.width = None
+    return fresh
+
+
 class LiveChart:
     """One FigureWidget showing the store's series that :attr:`accepts`."""
 
@@ -60,7 +79,7 @@ class LiveChart:
     def redraw(self) -> None:
         """Replace the figure widget by one built from its current state (see
         ``TrialsPanel.redraw``: a view that lost an edit is not what stays on screen)."""
-        self.figure = go.FigureWidget(self.figure)
+        self.figure = redrawn(self.figure)
 
     def reset(self) -> None:
         """Remove every trace (e.g. another trial was selected); the widget stays the same."""

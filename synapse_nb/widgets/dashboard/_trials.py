@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from synapse_nb.schemas import TrialTable
 from synapse_nb.widgets import figures
 from synapse_nb.widgets._common import unwrapped
+from synapse_nb.widgets.dashboard._charts import redrawn
 from synapse_nb.widgets.dashboard._store import MetricStore
 from synapse_nb.widgets.figures import theme
 from synapse_nb.widgets.figures.metrics import series_name
@@ -141,11 +142,9 @@ class TrialsPanel:
     def redraw(self) -> None:
         """Show new figure widgets built from the figures' current state (same traces, same order).
 
-        A FigureWidget reaches the page as a stream of edits; one that arrives while the
-        browser is still creating the figure's view (seconds on a loaded machine, where the
-        training runs too) can be lost, and that view then lacks a trace for good: seen as an
-        empty trials table under a finished search. The dashboard calls this once a search
-        has ended, so its final picture is drawn from complete state, not from the stream.
+        See ``redrawn``: seen as an empty trials table under a finished search on a loaded
+        machine. The dashboard calls this once a search has ended, so its final picture is
+        drawn from complete state, not from the stream of edits.
 
         Example:
             >>> panel = TrialsPanel("mAP50", "max", on_pick=lambda trial_id: None)
@@ -154,11 +153,11 @@ class TrialsPanel:
             >>> panel.table is not before, panel.table in panel.widget.children
             (True, True)
         """
-        self.table = go.FigureWidget(self.table)
-        self.parcoords = go.FigureWidget(self.parcoords)
-        self.curves = go.FigureWidget(self.curves)
+        self.table = redrawn(self.table)
+        self.parcoords = redrawn(self.parcoords)
+        self.curves = redrawn(self.curves)
         if self.pareto is not None:
-            self.pareto = go.FigureWidget(self.pareto)
+            self.pareto = redrawn(self.pareto)
         self._lay_out()
 
     # -- data ------------------------------------------------------------------------------
