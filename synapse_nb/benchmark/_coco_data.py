@@ -38,7 +38,7 @@ def load_ground_truth(ground_truth: dict[str, Any] | Path | str) -> dict[str, An
         except json.JSONDecodeError as exc:
             raise InputError("ground_truth", "valid JSON", got=str(path), hint=str(exc)) from exc
     elif isinstance(ground_truth, dict):
-        data = copy.deepcopy(ground_truth)
+        data = _copy_records(ground_truth)
     else:
         raise InputError("ground_truth", "a COCO dict or the path of a COCO JSON file", got=type(ground_truth).__name__)
     if not isinstance(data, dict):
@@ -46,6 +46,19 @@ def load_ground_truth(ground_truth: dict[str, Any] | Path | str) -> dict[str, An
     for key in ("images", "annotations", "categories"):
         if not isinstance(data.get(key), list):
             raise InputError(f"ground_truth.{key}", "a list", got=type(data.get(key)).__name__)
+    return data
+
+
+def _copy_records(ground_truth: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a COCO dict that the evaluation may write into: every image, annotation and
+    category dict is new (ids, ``area``, ``iscrowd`` and the evaluators' own keys are set on
+    those), what they hold is shared and only read (a deep copy of 50,000 boxes cost a tenth
+    of the whole evaluation)."""
+    data = dict(ground_truth)
+    for key in ("images", "annotations", "categories"):
+        records = data.get(key)
+        if isinstance(records, list):
+            data[key] = [dict(record) if isinstance(record, dict) else copy.deepcopy(record) for record in records]
     return data
 
 
