@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from synapse_nb.benchmark.report import BenchmarkReport
 
 FigureBuilder = Callable[["BenchmarkReport"], Mapping[str, Any]]
+NO_WORST_IMAGES = "No image has a false positive or a missed object at the F1-optimal confidence."
 _LEGEND = ("green: true positive (thin: the object, thick: the detection) &middot; red: false positive &middot; "
            "magenta: misclassified (actual &rarr; predicted) &middot; orange: missed object")
 
@@ -62,6 +63,9 @@ def render_html(report: BenchmarkReport, figures: FigureBuilder, thumbnails: Map
                 f'<figure><img alt="{html.escape(t.caption)}" src="data:image/png;base64,{t.png_base64}">'
                 f"<figcaption>{html.escape(t.caption)}</figcaption></figure>" for t in thumbs)
             gallery += f'<h2>Worst images: {html.escape(runtime)}</h2><p class="meta">{_LEGEND}</p><div class="gallery">{cells}</div>'
+        else:
+            # Said, not left out: an empty section would read as a report that lost its images.
+            gallery += (f'<h2>Worst images: {html.escape(runtime)}</h2><p class="meta gallery-none">{NO_WORST_IMAGES}</p>')
     warnings = "".join(f'<p class="warn">{html.escape(text)}</p>' for text in report.warnings())
     printouts = "".join(
         f"<div><h3>COCOeval output: {html.escape(runtime)}</h3><pre>{html.escape(evaluation.summary_text)}</pre></div>"

@@ -89,3 +89,12 @@ def test_html_without_speed_test(report: BenchmarkReport, tmp_path: Path):
     page = only_pytorch.to_html(tmp_path / "b.html", report_figures).read_text(encoding="utf-8")
     assert "Speed test not run" in page
     assert "ONNX (onnxruntime)" not in page
+
+
+def test_html_says_when_no_image_has_an_error(report: BenchmarkReport, tmp_path: Path):
+    from synapse_nb.benchmark._html import NO_WORST_IMAGES
+
+    perfect = report.model_copy(update={"evaluation": {"pytorch": report.evaluation["pytorch"]}})
+    assert all(row.fp + row.fn == 0 for row in perfect.primary.per_image)
+    page = perfect.to_html(tmp_path / "b.html", report_figures, images_dir=tmp_path).read_text(encoding="utf-8")
+    assert "Worst images: pytorch" in page and NO_WORST_IMAGES in page and 'class="gallery"' not in page
