@@ -197,12 +197,22 @@ def open_and_run(page: Any, lab: Lab, notebook: Path) -> None:
     run_first_code_cell(page, lab)
 
 
-def blank_figures(root: Any) -> int:
-    """How many plotly figures under ``root`` (a locator) draw nothing: no trace and no
-    message, the look of a figure whose view lost an edit."""
-    return int(root.evaluate(
-        "root => Array.from(root.querySelectorAll('.js-plotly-plot')).filter(gd => "
-        "!(gd.data || []).length && !((gd.layout || {}).annotations || []).some(a => a.visible !== false)).length"))
+_BLANK_FIGURES = ("root => Array.from(root.querySelectorAll('.js-plotly-plot')).filter(gd => "
+                  "!(gd.data || []).length && !((gd.layout || {}).annotations || []).some(a => a.visible !== false)).length")
+
+
+def blank_figures(page: Any, root: Any, timeout: float = 120_000) -> int:
+    """How many plotly figures under ``root`` (a locator) still draw nothing (no trace and no
+    message, the look of a figure whose view lost an edit) after waiting up to ``timeout``
+    ms for every one to be drawn (an ended task's figures are drawn anew)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    handle = root.element_handle()
+    try:
+        page.wait_for_function(f"root => ({_BLANK_FIGURES})(root) === 0", arg=handle, timeout=timeout)
+    except PlaywrightTimeout:
+        pass  # the count below says how many stayed blank
+    return int(root.evaluate(_BLANK_FIGURES))
 
 
 REPORT_SECTIONS = ("metrics-summary", "per-class-ap", "pr-curve", "outcomes", "confusion-matrix", "most-confused",

@@ -13,6 +13,7 @@ photographs the dashboard (``docs/tuning.png``).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -79,17 +80,19 @@ def test_tuning_dashboard_marks_the_best_trial_at_equal_budget(jupyterlab: Lab) 
         assert search.result["best_trial"]["trial_id"] in expected, (search.result["best_trial"], trials.to_string())
         assert trials.attrs["best_trial"] in expected
 
-        # The dashboard's last poll after the end carries the best trial: wait for its mark.
+        # The dashboard's last poll after the end shows the result and draws the figures anew.
+        dashboard.locator(".snb-kv .snb-key:text-is('best trial')").first.wait_for(state="visible", timeout=120_000)
+        assert not dashboard.get_by_role("button", name=re.compile("Stop task")).is_visible()
+        assert blank_figures(page, dashboard) == 0, ("a chart of the finished search draws nothing", problems)
         page.wait_for_function(
             "root => Array.from(root.querySelectorAll('.js-plotly-plot text')).some(t => t.textContent.includes('★'))",
             arg=dashboard.element_handle(), timeout=60_000)
-        page.wait_for_timeout(2000)  # plotly finishes redrawing the table and the curves
+        page.wait_for_timeout(2000)  # plotly finishes laying out the table and the curves
         texts = plot_texts(dashboard)
         starred_rows = {t.removeprefix("★").strip() for t in texts if t.startswith("★")}
         assert starred_rows and starred_rows <= expected, (starred_rows, expected, trials.to_string(), problems)
         assert any(t.endswith("★ best") and t.split(" ★")[0] in expected for t in texts), texts
         assert page.locator(".jp-OutputArea :text('no trials yet')").count() == 0
-        assert blank_figures(dashboard) == 0, ("a chart of the finished search draws nothing", problems)
         dashboard.evaluate("element => element.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(2000)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -223,7 +223,7 @@ def test_wizard_in_jupyterlab_trains_and_shows_the_dashboard(jupyterlab: Lab) ->
         dashboard.evaluate("element => element.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(3000)  # let plotly redraw at the new size
         dashboard_shot = ui.shot("dashboard", dashboard)
-        assert blank_figures(dashboard) == 0, "a chart of the finished task draws nothing"
+        assert blank_figures(page, dashboard) == 0, "a chart of the finished task draws nothing"
         report_shot = ARTIFACTS / "benchmark.png"
         # The report is a file beside the model: nothing fetched from anywhere.
         assert photograph_report(browser, benchmark_report_of(jupyterlab), report_shot) == []
