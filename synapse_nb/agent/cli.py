@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     # Before ray.init(): the Ray workers this agent starts inherit its environment.
     configure_service_environment()
     from synapse_nb.agent.agent import Agent, AgentAlreadyRunning, AgentConfig, acquire_local_lock
-    from synapse_nb.errors import InputError
+    from synapse_nb.errors import BackendError, InputError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     lock = None
@@ -125,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
         # Before any task is claimed: say what to change and stop.
         print(f"synapse-nb agent: {exc}", file=sys.stderr, flush=True)
         return 2
+    except BackendError as exc:
+        if not (args.local and exc.status == 0):
+            raise
+        # The embedded backend ended with its last user while this agent was starting Ray:
+        # the same case as finding it gone above, a little later.
+        print(f"synapse-nb agent: the embedded backend of this home went away while the agent was starting "
+              f"({exc}): nothing to serve", file=sys.stderr, flush=True)
+        return 0
     # After start(): ray.init() installs its own SIGTERM handler (it only logs), which would
     # keep a stopped agent from saying goodbye to the backend.
     signal.signal(signal.SIGTERM, lambda *_: agent.shutdown())
