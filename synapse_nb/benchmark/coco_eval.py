@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -250,11 +251,9 @@ def _report(result: _engines.EngineResult, gt_data: dict[str, Any], detections: 
 
 
 def _true_positive_ious(raw: list[_engines.RawMatch], det_geometry: dict[int, Any], gt_geometry: dict[int, Any],
-                        iou_type: str) -> dict[int, float]:
+                        iou_type: str, pair_iou: Callable[[Any, Any], float]) -> dict[int, float]:
     """index in ``raw`` -> IoU of the detection with its matched object (true positives only),
-    rounded to 6 digits; boxes in one vectorised pass, masks pair by pair."""
-    from pycocotools import mask as mask_utils
-
+    rounded to 6 digits; boxes in one vectorised pass, masks pair by pair with ``pair_iou``."""
     indices = [index for index, m in enumerate(raw) if m.gt_id]
     if not indices:
         return {}
@@ -268,8 +267,7 @@ def _true_positive_ious(raw: list[_engines.RawMatch], det_geometry: dict[int, An
         union = det[:, 2] * det[:, 3] + gt[:, 2] * gt[:, 3] - inter
         values = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     else:
-        values = np.asarray([float(np.asarray(mask_utils.iou([det_geometry[raw[i].det_id]], [gt_geometry[raw[i].gt_id]], [0])).ravel()[0])
-                             for i in indices])
+        values = np.asarray([pair_iou(det_geometry[raw[i].det_id], gt_geometry[raw[i].gt_id]) for i in indices])
     return {index: round(float(value), 6) for index, value in zip(indices, values)}
 
 
@@ -289,7 +287,7 @@ def _sections(raw: list[_engines.RawMatch], gt_data: dict[str, Any], detections:
             value = mask_utils.iou([det_geom], [gt_geom], [0])
         return float(np.asarray(value).ravel()[0])
 
-    tp_ious = _true_positive_ious(raw, det_geometry, gt_geometry, iou_type)
+    tp_ious = _true_positive_ious(raw, det_geometry, gt_geometry, iou_type, iou)
     # Positional (image_id, category_id, score, gt_id, iou, det_id): one per detection, and
     # keyword construction costs a third more.
     matches = [Match(m.image_id, m.category_id, m.score, m.gt_id, tp_ious.get(index), m.det_id - 1)

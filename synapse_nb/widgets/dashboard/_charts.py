@@ -46,8 +46,8 @@ def redrawn(figure: go.FigureWidget) -> go.FigureWidget:
 
     A FigureWidget reaches the page as a stream of edits, and an edit that arrives while the
     browser is still creating the figure's view (seconds, on a machine that is training) is
-    lost to that view, which then lacks a trace for good; a new widget is drawn whole. The
-    size a view reported back is left out, so the new one fits its place on the page.
+    lost to that view, which then lacks a trace for good; a new widget is drawn whole. A
+    width a view reported back is not carried over (the new view sizes itself).
 
     Example:
         >>> old = go.FigureWidget(go.Figure(go.Scatter(y=[1, 2]), layout={"width": 900}))
