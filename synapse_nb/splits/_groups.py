@@ -1,181 +1,17 @@
-"""Train/val splits: Random, Datasets, Tags and Collections.
-
-Every split is a pure, deterministic function of the items it is given:
-``split.split(items) -> (train_ids, val_ids)``. Items carry ``id``, ``dataset_id``,
-``tags`` and ``collections`` (dicts, pydantic models or any object with those attributes).
-
-Unlike the tools our users come from, a split never silently leaks: an item or dataset that
-would land on both sides is an error unless ``allow_overlap=True``, an empty side is an
-error that says why, and a tag that no item carries is an error that lists the tags present.
-
-Example:
-    >>> items = [{"id": i, "dataset_id": 1, "tags": [], "collections": []} for i in range(10)]
-    >>> train, val = RandomSplit(percent=80, split="train", seed=0).split(items)
-    >>> len(train), len(val)
-    (8, 2)
+"""Splits by what items belong to: their dataset, their tags, their collections. An item
+that would land on both sides is leakage, an error unless ``allow_overlap``.
 """
 
 from __future__ import annotations
 
-__all__ = [
-    "CollectionsSplit", "DatasetsSplit", "FIELD", "RandomSplit", "SPLIT_KINDS", "SplitItem", "TagsSplit",
-    "TrainValSplit", "split_counts",
-]
+from collections.abc import Iterable
+from typing import Any, Literal
 
-import random
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from synapse_nb.errors import InputError
 from synapse_nb.schemas.stats import SplitCells
-
-FIELD = "train_val_split"
-
-
-class SplitItem(BaseModel):
-    """The part of an item a split looks at."""
-
-    model_config = ConfigDict(extra="ignore", from_attributes=True)
-
-    id: int
-    dataset_id: int
-    tags: list[str] = Field(default_factory=list)
-    collections: list[int] = Field(default_factory=list)
-
-
-def _as_split_items(items: Iterable[Any]) -> list[SplitItem]:
-    result = []
-    for item in items:
-        if isinstance(item, SplitItem):
-            result.append(item)
-        elif isinstance(item, dict):
-            result.append(SplitItem.model_validate(item))
-        else:
-            result.append(SplitItem.model_validate(item, from_attributes=True))
-    return result
-
-
-def _check_sides(kind: str, train: list[int], val: list[int], total: int, why: str) -> tuple[list[int], list[int]]:
-    if not train:
-        raise InputError(f"{FIELD}.train", f"at least one train item from the {kind} split", got=0, hint=why)
-    if not val:
-        raise InputError(f"{FIELD}.val", f"at least one val item from the {kind} split", got=0, hint=why)
-    return sorted(train), sorted(val)
-
-
-def _check_counts(kind: str, n_train: int, n_val: int, why: str) -> tuple[int, int]:
-    """:func:`_check_sides` on sizes: the same errors, without the ids."""
-    if not n_train:
-        raise InputError(f"{FIELD}.train", f"at least one train item from the {kind} split", got=0, hint=why)
-    if not n_val:
-        raise InputError(f"{FIELD}.val", f"at least one val item from the {kind} split", got=0, hint=why)
-    return n_train, n_val
-
-
-class _SplitBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def split(self, items: Iterable[Any]) -> tuple[list[int], list[int]]:  # pragma: no cover
-        """Split ``items`` into sorted ``(train_ids, val_ids)``."""
-        raise NotImplementedError
-
-    def describe(self) -> str:  # pragma: no cover
-        """A one-line summary for people."""
-        raise NotImplementedError
-
-    def cells(self, items: Iterable[Any]) -> SplitCells:  # pragma: no cover
-        """How this split sorts ``items`` (the backend computes the same in SQL)."""
-        raise NotImplementedError
-
-    def count(self, cells: SplitCells) -> tuple[int, int]:  # pragma: no cover
-        """``(n_train, n_val)`` from the cells, with the same checks and errors as :meth:`split`."""
-        raise NotImplementedError
-
-    def _cells_of(self, kind: str, flags: Iterable[tuple[int, bool, bool]], present: list[Any]) -> SplitCells:
-        """Cells from ``(id, in_train, in_val)`` of every item."""
-        counts = {"train": 0, "val": 0, "both": 0, "neither": 0}
-        both_ids: list[int] = []
-        for item_id, in_train, in_val in flags:
-            cell = "both" if in_train and in_val else "train" if in_train else "val" if in_val else "neither"
-            counts[cell] += 1
-            if cell == "both":
-                both_ids.append(item_id)
-        return SplitCells(kind=kind, total=sum(counts.values()), both_ids=sorted(both_ids)[:10],  # type: ignore[arg-type]
-                          present=present, **counts)
-
-    def _check_kind(self, cells: SplitCells, kind: str) -> None:
-        if cells.kind != kind:
-            raise InputError("cells.kind", f"cells of a {kind} split", got=cells.kind)
-
-    def to_code(self) -> str:
-        """Python source that builds this split, e.g. ``snb.RandomSplit(percent=80, ...)``."""
-        args = ", ".join(
-            f"{name}={value!r}"
-            for name, value in self.model_dump(exclude={"kind"}).items()
-            if value != type(self).model_fields[name].get_default(call_default_factory=True)
-        )
-        return f"snb.{type(self).__name__}({args})"
-
-
-class RandomSplit(_SplitBase):
-    """Random split. ``percent`` belongs to the side named by ``split``.
-
-    ``RandomSplit(percent=80, split="train")`` puts 80 % of the items in train;
-    ``RandomSplit(percent=20, split="val")`` is the same split. The order is a fixed shuffle
-    of the item ids by ``seed``, so the same project and seed always give the same split.
-
-    Example:
-        >>> RandomSplit(percent=25, split="val").describe()
-        'random: 75% train / 25% val (seed 0)'
-    """
-
-    kind: Literal["random"] = "random"
-    percent: int = Field(default=80, ge=1, le=99, description="percent of items on the side named by `split`")
-    split_side: Literal["train", "val"] = Field(default="train", alias="split")
-    seed: int = 0
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
-
-    @property
-    def train_percent(self) -> int:
-        """Percent of items that go to train."""
-        return self.percent if self.split_side == "train" else 100 - self.percent
-
-    def split(self, items: Iterable[Any]) -> tuple[list[int], list[int]]:
-        """Shuffle the ids with ``seed`` and cut at ``train_percent``."""
-        ids = sorted({item.id for item in _as_split_items(items)})
-        n_train = self._n_train(len(ids))  # never an empty side from rounding
-        random.Random(self.seed).shuffle(ids)
-        return _check_sides("random", ids[:n_train], ids[n_train:], len(ids), "")
-
-    def _n_train(self, total: int) -> int:
-        if total < 2:
-            raise InputError(FIELD, "at least 2 items for a random split", got=total)
-        n_train = round(total * self.train_percent / 100)
-        return min(max(n_train, 1), total - 1)
-
-    def cells(self, items: Iterable[Any]) -> SplitCells:
-        return SplitCells(kind="random", total=len({item.id for item in _as_split_items(items)}))
-
-    def count(self, cells: SplitCells) -> tuple[int, int]:
-        """``(n_train, n_val)`` from the item count alone.
-
-        Example:
-            >>> RandomSplit(percent=80).count(SplitCells(kind="random", total=10))
-            (8, 2)
-        """
-        self._check_kind(cells, "random")
-        n_train = self._n_train(cells.total)
-        return n_train, cells.total - n_train
-
-    def describe(self) -> str:
-        train = self.train_percent
-        return f"random: {train:g}% train / {100 - train:g}% val (seed {self.seed})"
-
-    def to_code(self) -> str:
-        return f"snb.RandomSplit(percent={self.percent!r}, split={self.split_side!r}, seed={self.seed!r})"
+from synapse_nb.splits._base import FIELD, _as_split_items, _check_counts, _check_sides, _SplitBase
 
 
 class DatasetsSplit(_SplitBase):
@@ -408,20 +244,3 @@ class CollectionsSplit(_SplitBase):
 
     def describe(self) -> str:
         return f"collections: train {self.train_collections} / val {self.val_collections}"
-
-
-TrainValSplit = Annotated[RandomSplit | DatasetsSplit | TagsSplit | CollectionsSplit, Field(discriminator="kind")]
-"""Any of the four split kinds; JSON carries ``kind`` to tell them apart."""
-
-SPLIT_KINDS: dict[str, type[_SplitBase]] = {
-    "random": RandomSplit,
-    "datasets": DatasetsSplit,
-    "tags": TagsSplit,
-    "collections": CollectionsSplit,
-}
-
-
-def split_counts(split: _SplitBase, items: Sequence[Any]) -> tuple[int, int]:
-    """``(n_train, n_val)`` for live counts in the wizard; raises like :meth:`split`."""
-    train, val = split.split(items)
-    return len(train), len(val)
