@@ -26,6 +26,7 @@ from synapse_nb.search_space._build import (
     build_scheduler,
     build_search_alg,
     resolve_max_t,
+    stopping_iterations,
     to_ray_tune_config,
     total_trials,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "build_scheduler",
     "build_search_alg",
     "resolve_max_t",
+    "stopping_iterations",
     "to_ray_tune_config",
     "total_trials",
 ]

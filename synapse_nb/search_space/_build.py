@@ -71,6 +71,44 @@ def resolve_max_t(config: TuneConfig, default_max_t: int | None) -> int | None:
     return max_t
 
 
+def stopping_iterations(config: TuneConfig, default_max_t: int | None = None) -> frozenset[int] | None:
+    """The reports (``training_iteration`` values) at which the scheduler of ``config`` may
+    stop a trial before its end: none under FIFO, ASHA's rungs, ``None`` (any report) for
+    every other scheduler.
+
+    A trial keeps its weights on the backend only before these reports, so that a trial
+    stopped there still has a model (its last report is followed by its own model upload).
+    The rungs follow ASHA's own formula: ``grace_period * reduction_factor ** k`` for each
+    bracket, rounded up (a report is an integer), below ``max_t``.
+
+    Example:
+        >>> asha = TuneConfig(mode="max", metric="m", scheduler={"name": "asha", "options": {"grace_period": 1}})
+        >>> sorted(stopping_iterations(asha, default_max_t=20))
+        [1, 4, 16]
+        >>> stopping_iterations(TuneConfig(mode="max", metric="m"))
+        frozenset()
+        >>> stopping_iterations(TuneConfig(mode="max", metric="m", scheduler="hyperband"), 20) is None
+        True
+    """
+    import math
+
+    name = config.scheduler.name if config.scheduler else "fifo"
+    if name == "fifo":
+        return frozenset()
+    options = config.scheduler.options if config.scheduler else {}
+    if name != "asha" or options.get("time_attr", TIME_ATTR) != TIME_ATTR:
+        return None
+    max_t = resolve_max_t(config, default_max_t)
+    # Ray's defaults for ASHA.
+    grace, factor, brackets = options.get("grace_period", 1), options.get("reduction_factor", 4), options.get("brackets", 1)
+    assert max_t is not None  # resolve_max_t refuses ASHA without one
+    points: set[int] = set()
+    for bracket in range(int(brackets)):
+        rungs = int(math.log(max_t / grace) / math.log(factor) - bracket + 1)
+        points.update(math.ceil(grace * factor ** (k + bracket)) for k in range(rungs))
+    return frozenset(p for p in points if p < max_t)
+
+
 def build_search_alg(config: TuneConfig, space: SearchSpace, *,
                      registry: TuningRegistry = DEFAULT_REGISTRY) -> SearchAlgorithm | None:
     """The Ray search algorithm of ``config`` (``None``: Ray's default random/grid search).

@@ -20,7 +20,7 @@ from synapse_nb.actions.train.tune.results import final_table, trial_id_of
 from synapse_nb.actions.train.tune.table import MAX_METRIC_COLUMNS, metric_columns, trial_dirname
 from synapse_nb.actions.train.tune.trial import normalise_result
 from synapse_nb.errors import BackendError, InputError, MissingDependency, SearchStopped, StepFailed
-from synapse_nb.search_space import SearchSpace, TuneConfig
+from synapse_nb.search_space import SearchSpace, TuneConfig, build_scheduler, stopping_iterations
 from tune_plugins import ScoreAction
 
 
@@ -128,3 +128,51 @@ def test_errors_keep_their_message_and_fields_across_processes(error: Exception)
     # Ray pickles a trial's error to hand it to the search's driver.
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
+
+
+@pytest.mark.parametrize("options, max_t", [
+    ({"grace_period": 1, "reduction_factor": 4}, 4), ({"grace_period": 1, "reduction_factor": 2}, 10),
+    ({"grace_period": 2, "reduction_factor": 3, "brackets": 2}, 30), ({"reduction_factor": 2.5}, 12),
+])
+def test_weights_are_kept_exactly_before_the_reports_ray_asha_can_stop_a_trial_at(options: dict[str, Any],
+                                                                                   max_t: int) -> None:
+    import random
+
+    from ray.tune.experiment import Trial
+    from ray.tune.schedulers import AsyncHyperBandScheduler, TrialScheduler
+
+    config = TuneConfig(mode="max", metric="score", scheduler={"name": "asha", "options": options})
+    expected = stopping_iterations(config, default_max_t=max_t)
+    scheduler = build_scheduler(config, SearchSpace.model_validate([{"name": "x", "type": "uniform", "min": 0, "max": 1}]),
+                                default_max_t=max_t)
+    assert isinstance(scheduler, AsyncHyperBandScheduler)
+    scheduler.set_search_properties("score", "max")
+    rng, stops = random.Random(0), set()
+    for index in range(300):  # random learners: every rung gets to stop some of them
+        trial = Trial("__fake", trial_id=f"t{index}", stub=True)
+        scheduler.on_trial_add(None, trial)
+        for iteration in range(1, max_t + 1):
+            result = {"training_iteration": iteration, "score": rng.random() * iteration}
+            if scheduler.on_trial_result(None, trial, result) == TrialScheduler.STOP:
+                if iteration < max_t:
+                    stops.add(iteration)
+                break
+    assert stops == expected
+
+
+def test_a_trial_uploads_weights_only_before_a_report_it_may_be_stopped_at(tmp_path: Path) -> None:
+    weights = tmp_path / "best.pt"
+    weights.write_bytes(b"w")
+    # api None: an upload attempt would fail, so a skipped one is proven skipped.
+    fifo = TrialReporter(None, 1, "t1", keep_weights_at=[])
+    fifo.keep_weights(weights)
+    fifo.keep_model_config({"train_args": {}})
+    assert fifo.weights_kept == 0 and not fifo.stoppable_next
+    asha = TrialReporter(None, 1, "t2", metric="score", keep_weights_at=[2])
+    assert not asha.stoppable_next
+    asha.keep_weights(weights)  # before report 1: ASHA cannot stop the trial there
+    assert asha.weights_kept == 0
+    asha.reports = 1  # one report sent
+    assert asha.stoppable_next
+    with pytest.raises(AttributeError):  # before report 2 it must upload (here, to no backend)
+        asha.keep_weights(weights)

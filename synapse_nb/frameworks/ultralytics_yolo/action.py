@@ -97,11 +97,12 @@ class _ReportToTune:
             # What ultralytics really trains with, for the trial's model even if it is stopped.
             self.reporter.keep_model_config({"train_args": yaml.safe_load(args_file.read_text())})
             self._args_kept = True
-        weights = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
-        self.reporter.keep_weights(weights if weights.is_file() else None)
+        last = epoch + 1 >= int(trainer.epochs)
+        if not last:  # the final epoch's weights become the trial's model
+            weights = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
+            self.reporter.keep_weights(weights if weights.is_file() else None)
         # The final epoch's report waits until the trial has registered its model.
-        self.reporter.report(metrics, epoch=epoch, checkpoint_dir=Path(trainer.wdir),
-                             last=epoch + 1 >= int(trainer.epochs))
+        self.reporter.report(metrics, epoch=epoch, checkpoint_dir=Path(trainer.wdir), last=last)
 
 
 class YoloTrainAction(BaseTrainAction[YoloParams]):

@@ -211,7 +211,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     from ray import tune
 
     from synapse_nb.actions.runner import action_params
-    from synapse_nb.search_space import to_ray_tune_config
+    from synapse_nb.search_space import stopping_iterations, to_ray_tune_config
 
     assert state.search_space is not None and state.tune_config is not None
     api, run = runtime.api, runtime.run
@@ -225,7 +225,9 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
     action = cls(action_params(state), runtime)
     fixed = state.hyperparameters_dict
     # Built (and so checked: names, options, max_t) before any work starts.
-    tuner_config = to_ray_tune_config(this_run, space, default_max_t=max_epochs(action, fixed, space))
+    epochs = max_epochs(action, fixed, space)
+    tuner_config = to_ray_tune_config(this_run, space, default_max_t=epochs)
+    stop_points = stopping_iterations(this_run, default_max_t=epochs)
     tuner_config.reuse_actors = True  # a new process per trial costs seconds of imports
     tuner_config.trial_dirname_creator = trial_dirname
 
@@ -241,6 +243,7 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         mode=tune_config.primary_mode, objectives=tune_config.metrics,
         state_json=state.to_json(), experiment_name=exp_name,
         report_checkpoints=bool(tune_config.scheduler and tune_config.scheduler.name == "pbt"),
+        keep_weights_at=None if stop_points is None else sorted(stop_points),
         finished=_finished_trials(api, lineage, record),
         failures_dir=str((runtime.work_dir / "tune" / lineage.experiment / ".trial_failures").resolve()),
     )

@@ -51,7 +51,8 @@ class TrialReporter:
     """
 
     def __init__(self, api: Any, task_id: int, trial_id: str, report_checkpoints: bool = False,
-                 metric: str | None = None, objectives: list[str] | None = None) -> None:
+                 metric: str | None = None, objectives: list[str] | None = None,
+                 keep_weights_at: list[int] | None = None) -> None:
         self.api = api
         self.task_id = task_id
         self.trial_id = trial_id
@@ -59,8 +60,11 @@ class TrialReporter:
         self.metric = metric
         # Every metric the search optimises (several in a multi-objective search).
         self.objectives = list(objectives or ([metric] if metric else []))
+        # The reports the scheduler may stop this trial at (None: any of them).
+        self.keep_weights_at = None if keep_weights_at is None else frozenset(keep_weights_at)
         self.last: dict[str, float] = {}
         self.reports = 0
+        self.weights_kept = 0
         # Set once the trial's final result is on its way: a stop after it is the normal end.
         self.finished = False
         self._held: tuple[dict[str, float], Path | None] | None = None
@@ -80,11 +84,27 @@ class TrialReporter:
                 flat[key] = float(value)
         return flat
 
+    @property
+    def stoppable_next(self) -> bool:
+        """Whether the scheduler may stop this trial at its next report.
+
+        Example:
+            >>> TrialReporter(None, 1, "t1", keep_weights_at=[1, 4]).stoppable_next
+            True
+            >>> TrialReporter(None, 1, "t1", keep_weights_at=[]).stoppable_next
+            False
+        """
+        return self.keep_weights_at is None or self.reports + 1 in self.keep_weights_at
+
     def keep_weights(self, weights: Path | None) -> None:
-        """Upload this trial's current weights to the task's files (synchronously, before the
-        report: a scheduler may stop the trial right after it)."""
-        if weights is None or not Path(weights).is_file():
+        """Upload this trial's current weights to the task's files before a report the
+        scheduler may stop the trial at (synchronously: a stopped trial runs no further code).
+
+        Before any other report it does nothing: a trial that reaches its end uploads its
+        model itself, so its intermediate weights would only cost the trial time."""
+        if weights is None or not Path(weights).is_file() or not self.stoppable_next:
             return
+        self.weights_kept += 1
         with tempfile.TemporaryDirectory() as tmp:
             # ultralytics rewrites the file each epoch: upload a stable copy.
             snapshot = Path(tmp) / Path(weights).name
@@ -93,7 +113,10 @@ class TrialReporter:
 
     def keep_model_config(self, config: dict[str, Any]) -> None:
         """Keep facts for this trial's model (e.g. the arguments the trainer ran with) on the
-        backend, so a trial the scheduler stops still registers them with its model."""
+        backend, so a trial the scheduler stops still registers them with its model (nothing
+        to keep when the scheduler never stops a trial early)."""
+        if self.keep_weights_at is not None and not self.keep_weights_at:
+            return
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / MODEL_CONFIG_FILE
             path.write_text(json.dumps(config, default=str), encoding="utf-8")

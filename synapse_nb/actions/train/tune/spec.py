@@ -42,6 +42,9 @@ class TrialSpec(BaseModel):
     experiment_name: str = "experiment"
     # PBT clones one trial's weights into another: it needs a checkpoint with every report.
     report_checkpoints: bool = False
+    # The reports at which the scheduler may stop a trial early (None: any): only before
+    # these does a trial upload its current weights, for the model of a stopped trial.
+    keep_weights_at: list[int] | None = None
     # Trials an interrupted attempt of this search finished (their models are registered):
     # a restored search that did not record them yet reports their result instead of rerunning.
     finished: dict[str, dict[str, float]] = Field(default_factory=dict)

@@ -72,7 +72,7 @@ def _trial_runtime(spec: TrialSpec, trial_id: str, trial_dir: Path) -> tuple[Any
     api = Api(spec.url, spec.token)
     run = TrainRun(api, spec.task_id, trial_id=trial_id)
     reporter = TrialReporter(api, spec.task_id, trial_id, spec.report_checkpoints, metric=spec.metric,
-                             objectives=spec.objectives or None)
+                             objectives=spec.objectives or None, keep_weights_at=spec.keep_weights_at)
     state = TrainState.model_validate_json(spec.state_json)
     runtime = RuntimeContext(task_id=spec.task_id, api=api, run=run, work_dir=trial_dir,
                              state=state, device=trial_device(state.num_gpus),
