@@ -8,8 +8,8 @@ down; ``task.stop()`` reaches the agent with the next heartbeat and the worker i
 (or cancelled) within seconds.
 
 Example:
-    >>> AgentConfig(name="gpu-box").poll_interval
-    1.0
+    >>> Agent.__name__
+    'Agent'
 """
 
 from __future__ import annotations
@@ -24,55 +24,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from synapse_nb._home import sub_dir
+from synapse_nb.agent.config import AgentConfig
 from synapse_nb.agent.local_lock import AgentAlreadyRunning, acquire_local_lock
-from synapse_nb.agent.pool import PoolConfig, WorkerPool
-from synapse_nb.agent.unsettled import load_unsettled, save_unsettled
+from synapse_nb.agent.pool import WorkerPool
+from synapse_nb.agent.unsettled import Settlements
 from synapse_nb.errors import BackendError
-from synapse_nb.schemas.task import TaskError
 
 log = logging.getLogger("synapse_nb.agent")
-
-
-class AgentConfig(BaseModel):
-    """How an agent runs."""
-
-    name: str = Field(default_factory=lambda: f"agent-{socket.gethostname()}")
-    ray_address: str | None = None
-    num_cpus: float | None = Field(default=None, gt=0, description="CPUs of a local Ray (default: all)")
-    num_gpus: float | None = Field(default=None, ge=0)
-    task_cpus: float | None = Field(default=None, gt=0, description="CPUs per training task (default: all of a local Ray, 1 on a cluster)")
-    max_concurrent_tasks: int = Field(default=1, ge=1)
-    poll_interval: float = Field(default=1.0, gt=0)
-    heartbeat_interval: float = Field(default=2.0, gt=0)
-    is_local: bool = False
-    # Stop when the backend has been unreachable this long (an embedded agent follows its backend).
-    exit_after_backend_lost: float | None = None
-    # What payloads may make this agent execute (see synapse_nb.agent.trust).
-    allowed_plugins: list[str] = Field(default_factory=lambda: _allowed_from_env())
-    trust_uploaded_checkpoints: bool = False
-    pool: PoolConfig = Field(default_factory=PoolConfig, description="warm workers (size 0: a fresh worker per task)")
-    # A search is asked to stop first (Ray Tune then ends its trials and frees what they
-    # reserved); it is killed only when it has not ended this many seconds later.
-    search_stop_grace: float = Field(default=30.0, ge=0)
-    # Experiment storage of searches (Ray Tune's storage_path): a path or an s3:// URI that every
-    # node reaches (see synapse_nb.agent.cluster); None: the task's folder in this node's home.
-    storage: str | None = Field(default_factory=lambda: os.environ.get("SYNAPSE_NB_STORAGE") or None)
-    storage_shared: bool = False
-    # The backend URL handed to the workers (default: the agent's own).
-    worker_url: str | None = None
-    # Custom Ray resources every task asks for, to keep tasks on some nodes (e.g. {"trainer": 1}).
-    task_resources: dict[str, float] = Field(default_factory=dict)
-    # How long a task's end is retried while the backend does not confirm it.
-    settle_retry_for: float = Field(default=24 * 3600.0, gt=0)
-
-
-def _allowed_from_env() -> list[str]:
-    from synapse_nb.agent.trust import allowed_from_env
-
-    return allowed_from_env()
 
 
 @dataclass
@@ -98,9 +57,10 @@ class Agent:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._backend_ok_at = time.monotonic()
-        # Tasks whose end the backend has not confirmed yet: task id -> outcome (kept in a file,
-        # so an agent restarted meanwhile still records how they ended).
-        self._unsettled: dict[int, dict[str, Any]] = {}
+        # Tasks whose end the backend has not confirmed yet (kept in a file, so an agent
+        # restarted meanwhile still records how they ended).
+        self.settlements = Settlements(api, sub_dir("agent") / f"unsettled-{config.name}.json",
+                                       config.settle_retry_for)
         self._node_ids: frozenset[str] = frozenset()
         self._local_lock: Any = local_lock
         self.pool: WorkerPool | None = None
@@ -123,7 +83,7 @@ class Agent:
 
         if self.config.is_local and self._local_lock is None:
             self._local_lock = acquire_local_lock()
-        self._unsettled = self._load_unsettled()
+        self.settlements.load()
         self.resources = init_ray(self.config.ray_address, self.config.num_cpus, self.config.num_gpus)
         nodes = cluster_nodes()
         addresses = [n.address for n in nodes]
@@ -131,11 +91,11 @@ class Agent:
         check_storage(self.config.storage, self.config.storage_shared, addresses)
         check_worker_url(self.worker_url, ray.util.get_node_ip_address(), addresses)
         self._measure(nodes)
-        self._settle_pending()
+        self.settlements.settle_pending()
         agent = self.api.agent.register(
             self.config.name, self.resources, ray_address=self.config.ray_address,
             is_local=self.config.is_local, pid=os.getpid(), host=socket.gethostname(),
-            running_task_ids=list(self._unsettled),
+            running_task_ids=self.settlements.task_ids(),
         )
         self.agent_id = agent.id
         if self.config.pool.enabled:
@@ -172,7 +132,7 @@ class Agent:
             self.start()
         while not self._stop.is_set():
             try:
-                self._settle_pending()
+                self.settlements.settle_pending()
                 self._reap_finished()
                 if len(self._running) < self.config.max_concurrent_tasks:
                     self._claim_one()
@@ -217,13 +177,13 @@ class Agent:
             check_task(self.api, record, self.config.allowed_plugins, self.config.trust_uploaded_checkpoints)
         except TaskRefused as exc:
             log.warning("task %s refused: %s", record.id, exc)
-            self._fail(record.id, str(exc), step="start")
+            self.settlements.fail(record.id, str(exc), step="start")
             return
         try:
             self._submit(record)
         except Exception as exc:  # noqa: BLE001 - a task we can't even start fails, the agent goes on
             log.exception("task %s could not start", record.id)
-            self._fail(record.id, f"the agent could not start the task: {type(exc).__name__}: {exc}", step="start")
+            self.settlements.fail(record.id, f"the agent could not start the task: {type(exc).__name__}: {exc}", step="start")
 
     def _task_options(self, record: Any) -> dict[str, Any]:
         from synapse_nb.schemas.task import task_state
@@ -294,16 +254,14 @@ class Agent:
                 continue
             outcome = self._outcome(running)
             if outcome is not None:
-                # Kept until the backend confirms it (see _settle_pending), across restarts too:
-                # a task dropped before that would stay "running" for ever.
-                with self._lock:
-                    self._unsettled[task_id] = {**outcome, "since": time.time()}
-                self._save_unsettled()
+                # Kept until the backend confirms it, across restarts too: a task dropped
+                # before that would stay "running" for ever.
+                self.settlements.add(task_id, outcome)
             with self._lock:
                 self._running.pop(task_id, None)
             if self.pool is not None and running.extra.get("pooled"):
                 self.pool.finished(task_id)
-        self._settle_pending()
+        self.settlements.settle_pending()
         if self.pool is not None:
             with self._lock:
                 outside = any(not r.extra.get("pooled") for r in self._running.values())
@@ -327,61 +285,6 @@ class Agent:
             reason = f"{type(exc).__name__}: {exc}"
         return {"stop_requested": running.stop_requested,
                 "message": f"the task's worker ended unexpectedly ({reason[:500]})"}
-
-    def _settle_pending(self) -> None:
-        """Record the end of every unsettled task the backend has not confirmed; what fails
-        stays for the next round (bounded by ``settle_retry_for``)."""
-        with self._lock:
-            pending = list(self._unsettled.items())
-        for task_id, outcome in pending:
-            try:
-                self._settle(task_id, outcome)
-            except BackendError as exc:
-                transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
-                if not transient:
-                    # e.g. the task was deleted, or ended otherwise meanwhile: nothing to retry.
-                    log.warning("task %s: the backend refused to record its end: %s", task_id, exc)
-                elif time.time() - float(outcome.get("since", time.time())) < self.config.settle_retry_for:
-                    log.warning("task %s: the backend did not confirm its end yet (%s); retrying", task_id, exc)
-                    continue
-                else:
-                    log.error("task %s: gave up recording its end after %g s: %s", task_id,
-                              self.config.settle_retry_for, exc)
-            with self._lock:
-                self._unsettled.pop(task_id, None)
-            self._save_unsettled()
-
-    def _settle(self, task_id: int, outcome: dict[str, Any]) -> None:
-        """Record how a finished Ray task ended when the task itself could not (raises
-        BackendError until the backend confirms)."""
-        record = self.api.task.record(task_id)
-        if record.is_final:
-            return
-        if outcome.get("stop_requested") or record.status == "stopping":
-            self.api.task.set_status(task_id, "stopped")
-        else:
-            self.api.task.set_status(task_id, "failed",
-                                     error=TaskError(step=outcome.get("step"), message=outcome["message"]))
-
-    def _unsettled_file(self) -> Any:
-        return sub_dir("agent") / f"unsettled-{self.config.name}.json"
-
-    def _load_unsettled(self) -> dict[int, dict[str, Any]]:
-        return load_unsettled(self._unsettled_file())
-
-    def _save_unsettled(self) -> None:
-        with self._lock:
-            data = dict(self._unsettled)
-        save_unsettled(self._unsettled_file(), data)
-
-    def _fail(self, task_id: int, message: str, step: str | None) -> None:
-        try:
-            self.api.task.set_status(task_id, "failed", error=TaskError(step=step, message=message))
-        except BackendError as exc:
-            log.warning("could not mark task %s failed yet (%s): retrying", task_id, exc)
-            with self._lock:
-                self._unsettled[task_id] = {"message": message, "step": step, "since": time.time()}
-            self._save_unsettled()
 
     def _stop_tasks(self, task_ids: list[int]) -> None:
         for task_id in task_ids:
@@ -438,7 +341,7 @@ class Agent:
         while not self._stop.is_set():
             try:
                 with self._lock:
-                    running_ids = list(self._running) + list(self._unsettled)
+                    running_ids = list(self._running) + self.settlements.task_ids()
                 changed = False
                 try:
                     changed = self._nodes_changed()

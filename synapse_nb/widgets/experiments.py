@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from synapse_nb.schemas.experiment import ExperimentInfo
 from synapse_nb.widgets import figures
 from synapse_nb.widgets._common import message_html, plural, style_html, unwrapped_tables
-from synapse_nb.widgets.figures.metrics import is_loss, is_quality
+from synapse_nb.widgets.figures.series import is_loss, is_quality
 
 DEFAULT_COMPARED = 8
 _PREFERRED_KEYS = ("mAP50-95", "mAP50", "map")

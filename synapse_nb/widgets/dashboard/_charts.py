@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from synapse_nb.widgets import figures
 from synapse_nb.widgets.dashboard._store import MetricStore
-from synapse_nb.widgets.figures.metrics import is_loss, is_quality
+from synapse_nb.widgets.figures.series import is_loss, is_quality
 from synapse_nb.widgets.figures.theme import HEIGHT
 
 CHARTS = {"losses": "Losses", "quality": "mAP, precision, recall", "other": "Other metrics",

@@ -3,7 +3,7 @@
 The dashboard asks the backend only for points after the last ``seq`` it has (the client's
 ``after=`` cursor) and merges them here; :meth:`MetricStore.add` says which series changed,
 so only those traces are updated. A series is one (category, key, trial) and is named as
-the figure builders name it (:func:`~synapse_nb.widgets.figures.metrics.series_name`). The
+the figure builders name it (:func:`~synapse_nb.widgets.figures.series.series_name`). The
 merged arrays equal what :func:`~synapse_nb.widgets.figures.metric_series` gives for all
 the points at once (x = epoch, else step, else logging order; the latest value at an x wins).
 
@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from synapse_nb.schemas import MetricPoint
-from synapse_nb.widgets.figures.metrics import series_name
+from synapse_nb.widgets.figures.series import series_name
 
 
 @dataclass

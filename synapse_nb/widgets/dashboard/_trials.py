@@ -26,7 +26,7 @@ from synapse_nb.widgets._common import unwrapped
 from synapse_nb.widgets.dashboard._charts import redrawn
 from synapse_nb.widgets.dashboard._store import MetricStore
 from synapse_nb.widgets.figures import theme
-from synapse_nb.widgets.figures.metrics import series_name
+from synapse_nb.widgets.figures.series import series_name
 
 DEFAULT_TOP_K = 20
 PARCOORDS_TOP_K = 50

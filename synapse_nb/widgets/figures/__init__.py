@@ -24,7 +24,8 @@ import importlib
 from typing import Any
 
 from synapse_nb.widgets.figures.experiments import experiments_frame, experiments_table, metric_overlay
-from synapse_nb.widgets.figures.metrics import latest_values, metric_curves, metric_series, training_overview
+from synapse_nb.widgets.figures.metrics import metric_curves, training_overview
+from synapse_nb.widgets.figures.series import latest_values, metric_series
 from synapse_nb.widgets.figures.split import split_class_chart
 from synapse_nb.widgets.figures.theme import STATUS_COLORS, apply_theme, css, empty_figure, palette
 from synapse_nb.widgets.figures.trial_charts import parallel_coordinates, pareto_front, trial_curves

@@ -33,7 +33,7 @@ from synapse_nb.errors import InputError
 from synapse_nb.metric_names import resolve_metric
 from synapse_nb.schemas.experiment import ExperimentInfo
 from synapse_nb.widgets.figures import theme
-from synapse_nb.widgets.figures.metrics import check_metrics_frame, collect_series, resolve_category
+from synapse_nb.widgets.figures.series import check_metrics_frame, collect_series, resolve_category
 
 # Shown first, in this order, under these headers; other scalar columns follow.
 _LEADING = {

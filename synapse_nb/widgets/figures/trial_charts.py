@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 from synapse_nb.errors import InputError
 from synapse_nb.widgets.figures import theme
-from synapse_nb.widgets.figures.metrics import collect_series, resolve_category
+from synapse_nb.widgets.figures.series import collect_series, resolve_category
 from synapse_nb.widgets.figures.trials import _best_first, _check_mode, _check_top_k, _metric_values, _names, _numeric, _require
 
 # Above this many trials a per-trial legend is longer than the plot; hover still names them.
