@@ -18,6 +18,10 @@ from typing import Any
 
 from bench._common import BenchResult
 
+# The fast path's goals: the whole task against plain training, and the first epoch's point.
+E2E_GOAL = 1.05
+FIRST_EPOCH_GOAL = 1.3
+
 TITLE = "Train engine: end-to-end TrainApi.run vs plain ultralytics; cold start; logging overhead"
 DESCRIPTION = """
 A sample project (synthetic shapes, 128 px; 128 images, or 32 with --quick) lives in a
@@ -197,18 +201,19 @@ def _results(m: dict[str, Any]) -> list[BenchResult]:
         BenchResult(
             name=f"TrainApi.run end to end ({size})", value=e2e["total"], unit="s",
             baseline_name="YOLO(cfg).train(), same data and arguments", baseline_value=plain["total"],
-            ratio=e2e_ratio, goal="<= 1.10", met=e2e_ratio <= 1.10,
+            ratio=e2e_ratio, goal=f"<= {E2E_GOAL}", met=e2e_ratio <= E2E_GOAL,
             notes=(f"end-to-end overhead {overhead:.1f} s over plain training, nearly all of it fixed per task; "
                    f"where it goes (best run): claimed after {e2e['claimed_after']:.1f} s, train step started "
                    f"{e2e['to_train_step']:.1f} s after run() (on the agent's warm worker, which imported torch and "
-                   f"ultralytics before the task: `--pool-size`, default 1), steps {e2e['steps']}; a fixed overhead of this size stays within 1.10 "
-                   f"for trainings of {overhead / 0.10:.0f} s and longer"),
+                   f"ultralytics before the task: `--pool-size`, default 1), steps {e2e['steps']}; a fixed overhead of this size stays within "
+                   f"{E2E_GOAL} for trainings of {overhead / (E2E_GOAL - 1):.0f} s and longer"),
             extra={"runs": m["e2e"], "plain_runs": m["plain"]},
         ),
         BenchResult(
             name="cold start: run() to the end of the first epoch", value=e2e["to_first_epoch_end"], unit="s",
             baseline_name="train() to the end of the first epoch", baseline_value=plain["first_epoch_end"],
-            ratio=e2e["to_first_epoch_end"] / plain["first_epoch_end"],
+            ratio=e2e["to_first_epoch_end"] / plain["first_epoch_end"], goal=f"<= {FIRST_EPOCH_GOAL}",
+            met=e2e["to_first_epoch_end"] / plain["first_epoch_end"] <= FIRST_EPOCH_GOAL,
             notes=f"cold start to the engine's train step: {e2e['to_train_step']:.1f} s after run()",
             extra={"to_train_step": e2e["to_train_step"]},
         ),

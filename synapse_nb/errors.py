@@ -70,6 +70,17 @@ class BackendError(SynapseNBError):
         where = f"{method} {path}: " if method else ""
         super().__init__(f"{where}{status} {detail}")
 
+    @property
+    def transient(self) -> bool:
+        """Worth another try: the backend was unreachable (0), in trouble (5xx) or asked to
+        slow down (429).
+
+        Example:
+            >>> BackendError(503, "busy").transient, BackendError(422, "bad field").transient
+            (True, False)
+        """
+        return self.status == 0 or self.status >= 500 or self.status == 429
+
 
 class NotFoundError(BackendError):
     """The backend has no record with that id."""

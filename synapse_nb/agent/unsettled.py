@@ -96,8 +96,7 @@ class Settlements:
             try:
                 self._settle(task_id, outcome)
             except BackendError as exc:
-                transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
-                if not transient:
+                if not exc.transient:
                     # e.g. the task was deleted, or ended otherwise meanwhile: nothing to retry.
                     log.warning("task %s: the backend refused to record its end: %s", task_id, exc)
                 elif time.time() - float(outcome.get("since", time.time())) < self.retry_for:

@@ -114,7 +114,7 @@ def download_raw(
     names = _check_classes(project, classes)
     items = _select(api.item.all(project_id), item_ids, split)
     datasets = {d.id: d.name for d in api.dataset.list(project_id)}
-    collections = [RawCollectionRef(id=c.id, name=c.name) for c in api.collection.list(project_id)]
+    collections = [RawCollectionRef(id=c.id, name=c.name) for c in api.collection.summaries(project_id)]
     chosen = set(names)
     raw_items = []
     for item in items:

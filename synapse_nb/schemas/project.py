@@ -228,3 +228,16 @@ class Collection(CollectionCreate):
     id: int
     project_id: int
     created_at: datetime
+
+
+class CollectionSummary(_Strict):
+    """A collection without its member ids: what pickers and counts need, the same size at
+    any number of items."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    project_id: int
+    name: str
+    created_at: datetime
+    item_count: int = Field(ge=0)

@@ -52,6 +52,13 @@ def test_projects_datasets_items_collections(api: Api, tmp_path: Path) -> None:
     assert api.collection.add_items(collection.id, (batch[0].id,)).item_ids == [item.id, batch[0].id]
     assert api.collection.remove_items(collection.id, [item.id]).item_ids == [batch[0].id]
     assert [c.name for c in api.collection.list(project.id)] == ["hard"]
+    empty = api.collection.create(project.id, "empty")
+    # The summary counts the members in SQL and carries none of their ids.
+    summaries = api.collection.summaries(project.id)
+    assert [(c.id, c.name, c.item_count) for c in summaries] == [(collection.id, "hard", 1), (empty.id, "empty", 0)]
+    assert all(c.project_id == project.id for c in summaries) and not hasattr(summaries[0], "item_ids")
+    with pytest.raises(NotFoundError):
+        api.collection.summaries(project.id + 1000)
 
     version = api.project.get(project.id).content_version
     grown = api.project.update_meta(project.id, classes=["horse"], tags=["val"])

@@ -1,4 +1,4 @@
-"""Images a run logs (``run.log_visualization('predictions', 'train', epoch, image)``).
+"""Images and figures a run logs (``run.log_visualization('predictions', 'train', epoch, image)``).
 
 A plugin hands over what it has: encoded bytes (PNG, JPEG...), a PIL image, or a numpy
 array (H x W grey, H x W x 3 RGB, H x W x 4 RGBA; uint8, or floats in 0..1). It is stored as
@@ -10,11 +10,13 @@ Example:
     >>> data = image_data(np.zeros((4, 6, 3), dtype=np.uint8))
     >>> data["width"], data["height"], data["src"][:22]
     (6, 4, 'data:image/png;base64,')
+    >>> visualization_data({"data": [], "layout": {}})
+    ('plotly', {'data': [], 'layout': {}})
 """
 
 from __future__ import annotations
 
-__all__ = ["MAX_SIDE", "image_data", "is_image"]
+__all__ = ["MAX_SIDE", "image_data", "is_image", "visualization_data"]
 
 import base64
 import io
@@ -89,3 +91,22 @@ def is_image(value: Any) -> bool:
     except ImportError:
         return False
     return hasattr(value, "__array__") and hasattr(value, "shape")
+
+
+def visualization_data(data: Any, kind: str | None = None) -> tuple[str, Any]:
+    """``(kind, data)`` of a visualization as stored: an image (bytes, PIL, numpy) becomes a
+    PNG data URI, a Plotly figure its JSON; ``kind`` (``"image"``, ``"plotly"``) is guessed
+    when not given."""
+    if kind is None:
+        kind = "image" if is_image(data) else "plotly"
+    if kind == "image" and not isinstance(data, dict):
+        data = image_data(data)
+    if hasattr(data, "to_plotly_json"):
+        import json
+
+        import plotly.utils
+
+        figure = data.to_plotly_json()
+        figure = {"data": [dict(t) for t in figure.get("data", [])], "layout": dict(figure.get("layout", {}))}
+        data = json.loads(json.dumps(figure, cls=plotly.utils.PlotlyJSONEncoder))
+    return kind, data

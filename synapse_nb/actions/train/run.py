@@ -53,8 +53,7 @@ def _now() -> datetime:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    # 0 = not reachable; 5xx = the server's trouble; 429 = slow down. All worth retrying.
-    return isinstance(exc, BackendError) and (exc.status == 0 or exc.status >= 500 or exc.status == 429)
+    return isinstance(exc, BackendError) and exc.transient
 
 
 class TrainRun:
@@ -139,22 +138,9 @@ class TrainRun:
             if epoch is not None:
                 raise TypeError("log_visualization: give the epoch once (positionally before the image, or epoch=)")
             epoch, data = data, image
-        if kind is None:
-            from synapse_nb.actions.train.images import is_image
+        from synapse_nb.actions.train.images import visualization_data
 
-            kind = "image" if is_image(data) else "plotly"
-        if kind == "image" and not isinstance(data, dict):
-            from synapse_nb.actions.train.images import image_data
-
-            data = image_data(data)
-        if hasattr(data, "to_plotly_json"):
-            data = data.to_plotly_json()
-            data = {"data": [dict(t) for t in data.get("data", [])], "layout": dict(data.get("layout", {}))}
-            import json
-
-            import plotly.utils
-
-            data = json.loads(json.dumps(data, cls=plotly.utils.PlotlyJSONEncoder))
+        kind, data = visualization_data(data, kind)
         viz = Visualization(category=category, key=key, kind=kind, data=data, epoch=epoch,
                             trial_id=self.trial_id, time=_now())
         self._push(self._visualizations, viz)

@@ -7,7 +7,7 @@ __all__ = ["CollectionResource"]
 from collections.abc import Iterable
 
 from synapse_nb.api.resources._base import Resource, ids_param
-from synapse_nb.schemas import Collection, CollectionCreate
+from synapse_nb.schemas import Collection, CollectionCreate, CollectionSummary
 
 
 class CollectionResource(Resource):
@@ -27,6 +27,17 @@ class CollectionResource(Resource):
     def list(self, project_id: int) -> list[Collection]:
         """Every collection of a project, with its item ids."""
         return list(self._iter_all(f"/projects/{int(project_id)}/collections", Collection, page_size=1000))
+
+    def summaries(self, project_id: int) -> list[CollectionSummary]:
+        """Every collection of a project with its size but not its item ids (as cheap at a
+        million items as at ten).
+
+        Example:
+            >>> [(c.name, c.item_count) for c in api.collection.summaries(project.id)]  # doctest: +SKIP
+            [('hard', 12), ('night', 40)]
+        """
+        return list(self._iter_all(f"/projects/{int(project_id)}/collections/summary", CollectionSummary,
+                                   page_size=1000))
 
     def get(self, id: int) -> Collection:
         """One collection."""

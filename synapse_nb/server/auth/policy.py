@@ -58,6 +58,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/images/{image_hash}"): EVERYONE,
     ("POST", "/projects/{project_id}/collections"): PEOPLE,
     ("GET", "/projects/{project_id}/collections"): EVERYONE,
+    ("GET", "/projects/{project_id}/collections/summary"): EVERYONE,
     # counts aggregated by the backend; POST only because the split travels as a body
     ("GET", "/projects/{project_id}/stats"): EVERYONE,
     ("POST", "/projects/{project_id}/split"): EVERYONE,

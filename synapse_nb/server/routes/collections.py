@@ -4,14 +4,14 @@ from __future__ import annotations
 
 __all__ = [
     "add_items", "create_collection", "delete_collection", "fetch_collection", "get_collection",
-    "list_collections", "remove_items",
+    "list_collections", "remove_items", "summarise_collections",
 ]
 
 import sqlite3
 
 from fastapi import APIRouter, Response
 
-from synapse_nb.schemas import Collection, CollectionCreate, Page
+from synapse_nb.schemas import Collection, CollectionCreate, CollectionSummary, Page
 from synapse_nb.schemas.backend import ItemIds
 from synapse_nb.server.annotations import check_name
 from synapse_nb.server.context import Ctx, Limit, Offset, RecordId, now
@@ -73,6 +73,20 @@ def list_collections(project_id: RecordId, ctx: Ctx, offset: Offset = 0, limit: 
         total = conn.execute("SELECT COUNT(*) FROM collections WHERE project_id = ?", (project_id,)).fetchone()[0]
         ids = [r[0] for r in conn.execute("SELECT id FROM collections WHERE project_id = ? ORDER BY id LIMIT ? OFFSET ?", (project_id, limit, offset))]
         return Page[Collection](items=[fetch_collection(conn, i) for i in ids], total=total, offset=offset, limit=limit)
+
+
+@router.get("/projects/{project_id}/collections/summary", response_model=Page[CollectionSummary])
+def summarise_collections(project_id: RecordId, ctx: Ctx, offset: Offset = 0, limit: Limit = 100) -> Page[CollectionSummary]:
+    """Collections of a project with their sizes instead of their members, oldest first."""
+    with ctx.db.read() as conn:
+        fetch_project(conn, project_id)
+        total = conn.execute("SELECT COUNT(*) FROM collections WHERE project_id = ?", (project_id,)).fetchone()[0]
+        rows = conn.execute(
+            "SELECT c.id, c.project_id, c.name, c.created_at, COUNT(ci.item_id) AS item_count FROM collections c "
+            "LEFT JOIN collection_items ci ON ci.collection_id = c.id WHERE c.project_id = ? "
+            "GROUP BY c.id ORDER BY c.id LIMIT ? OFFSET ?", (project_id, limit, offset)).fetchall()
+        return Page[CollectionSummary](items=[CollectionSummary.model_validate(dict(r)) for r in rows], total=total,
+                                       offset=offset, limit=limit)
 
 
 @router.get("/collections/{collection_id}", response_model=Collection)

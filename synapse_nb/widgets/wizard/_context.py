@@ -57,7 +57,7 @@ class WizardContext:
                 stats=stats,
                 items=list(self.api.item.list(project_id=project_id, limit=FIRST_ITEMS).items),
                 datasets=self.api.dataset.list(project_id),
-                collections=self.api.collection.list(project_id),
+                collections=self.api.collection.summaries(project_id),
             )
             self._cache[key] = data
         return data

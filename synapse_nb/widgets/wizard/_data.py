@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from synapse_nb.errors import InputError
-from synapse_nb.schemas import Collection, Dataset, Item, Project
+from synapse_nb.schemas import CollectionSummary, Dataset, Item, Project
 from synapse_nb.schemas.stats import ProjectStats
 from synapse_nb.search_space import SearchSpace
 
@@ -61,7 +61,7 @@ class ProjectData(BaseModel):
     stats: ProjectStats
     items: list[Item]
     datasets: list[Dataset]
-    collections: list[Collection]
+    collections: list[CollectionSummary]
 
     @property
     def item_count(self) -> int:
