@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = ["final_table", "trial_id_of", "trial_models_of", "trial_records", "tune_result"]
 
 import json
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from synapse_nb.actions.train.tune.reporter import MODEL_CONFIG_FILE, trial_prefix
 from synapse_nb.actions.train.tune.table import BASE_COLUMNS, TRIAL_DIR_PREFIX, metric_columns, snapshot_row, trial_node
 
+log = logging.getLogger("synapse_nb.tune")
 _RAY_BOOKKEEPING = ("time_", "timestamp", "iterations_since_restore", "pid", "done")
 
 
@@ -40,11 +42,24 @@ def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith(_RAY_BOOKKEEPING)}
 
 
-def trial_models_of(api: Any, task_ids: list[int]) -> dict[str, Any]:
-    """The models the trials of these tasks registered, by trial id."""
+def trial_models_of(api: Any, task_ids: list[int], take_back_superseded_of: int | None = None) -> dict[str, Any]:
+    """The models the trials of these tasks registered, by trial id (a trial's newest).
+
+    A trial can register twice: PBT restarts a trial from another one's checkpoint even at
+    its last report, and the restarted trial registers again at its end. With
+    ``take_back_superseded_of`` (this search's task id), that task's older model of such a
+    trial leaves the registry, so no model is left that no trial stands for.
+    """
     models: dict[str, Any] = {}
     for task_id in task_ids:
-        models.update({m.trial_id: m for m in api.model.all(task_id=task_id) if m.trial_id})
+        for model in api.model.all(task_id=task_id):  # oldest first
+            if not model.trial_id:
+                continue
+            older = models.get(model.trial_id)
+            if older is not None and take_back_superseded_of == task_id == older.task_id:
+                api.model.delete(older.id)
+                log.info("trial %s: model %s superseded by model %s, taken back", model.trial_id, older.id, model.id)
+            models[model.trial_id] = model
     return models
 
 
@@ -79,7 +94,7 @@ def trial_records(api: Any, record: Any, results: Any, attempts: list[int], exp_
                   framework: str) -> list[dict[str, Any]]:
     """One record per trial of ``results`` (a ResultGrid): id, folder, model, config, metrics,
     status and error."""
-    models = trial_models_of(api, attempts)
+    models = trial_models_of(api, attempts, take_back_superseded_of=record.id)
     records: list[dict[str, Any]] = []
     for result in results:
         metrics = dict(result.metrics or {})
