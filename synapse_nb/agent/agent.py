@@ -131,11 +131,14 @@ class Agent:
         if self.agent_id is None:
             self.start()
         while not self._stop.is_set():
+            round_started = time.monotonic()
             try:
                 self.settlements.settle_pending()
                 self._reap_finished()
                 if len(self._running) < self.config.max_concurrent_tasks:
-                    self._claim_one()
+                    # The claim waits for a task the rest of this round: one queued meanwhile
+                    # starts at once instead of at the next round.
+                    self._claim_one(wait=self.config.poll_interval)
                 self._backend_ok_at = time.monotonic()
             except BackendError as exc:
                 log.warning("backend unavailable: %s", exc)
@@ -144,7 +147,8 @@ class Agent:
                     break
             except Exception:  # noqa: BLE001 - the agent must outlive any one bad task
                 log.exception("agent loop error (continuing)")
-            self._stop.wait(self.config.poll_interval)
+            # What the claim did not wait (a task came, or the backend does not wait).
+            self._stop.wait(max(0.0, self.config.poll_interval - (time.monotonic() - round_started)))
         self._cancel_all("agent shut down")
         if self.pool is not None:
             self.pool.shutdown()
@@ -166,9 +170,9 @@ class Agent:
 
     # -- claiming and running ---------------------------------------------------------------------
 
-    def _claim_one(self) -> None:
+    def _claim_one(self, wait: float = 0.0) -> None:
         assert self.agent_id is not None
-        record = self.api.task.claim(self.agent_id)
+        record = self.api.task.claim(self.agent_id, wait=wait)
         if record is None:
             return
         from synapse_nb.agent.trust import TaskRefused, check_task

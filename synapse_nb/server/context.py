@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
@@ -26,6 +26,7 @@ from synapse_nb.schemas import Page
 from synapse_nb.server.config import ServerConfig
 from synapse_nb.server.db import Database
 from synapse_nb.server.errors import ApiError
+from synapse_nb.server.queue_signal import QueueSignal
 from synapse_nb.server.storage import Storage
 
 T = TypeVar("T")
@@ -45,6 +46,8 @@ class ServerContext:
     db: Database
     storage: Storage
     started_at: dt.datetime
+    # Wakes agents waiting in a claim when a task is queued.
+    queued: QueueSignal = field(default_factory=QueueSignal)
 
 
 def get_context(request: Request) -> ServerContext:

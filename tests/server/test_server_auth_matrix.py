@@ -52,7 +52,7 @@ WRITES: dict[tuple[str, str], set[str]] = {
     ("PUT", "/tasks/{task_id}/best-trial"): ALL,
     ("PUT", "/tasks/{task_id}/files/content"): ALL,
     ("POST", "/models"): ALL,
-    ("DELETE", "/models/{model_id}"): ADMIN,
+    ("DELETE", "/models/{model_id}"): {"admin", "task"},  # a task: only its own models
     ("POST", "/tokens"): ADMIN,
     ("DELETE", "/tokens/{name}"): ADMIN,
 }

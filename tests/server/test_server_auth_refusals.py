@@ -48,6 +48,24 @@ def test_an_agent_token_cannot_delete_a_model(served: tuple[BackgroundServer, Pr
     assert (entry.principal, entry.target) == (admin.audit.list().items[0].principal, f"model:{model_id}")
 
 
+def test_a_task_token_takes_back_only_the_models_its_task_registered(served: tuple[BackgroundServer, Principals],
+                                                                     tmp_path: Path) -> None:
+    server, principals = served
+    admin = Api(server.url, principals.tokens["admin"])
+    task = Api(server.url, principals.tokens["task"])
+    own = _model(task, tmp_path, "own", task_id=int(principals.ids["task_id"]))
+    other_task = admin.task.create({"state": {"data_path": "/d"}, "agent_id": int(principals.ids["agent_id"])})
+    foreign = _model(admin, tmp_path, "foreign", task_id=other_task.id)
+    unowned = _model(admin, tmp_path, "unowned")
+    for model_id in (foreign, unowned):
+        with pytest.raises(BackendError) as refused:
+            task.model.delete(model_id)
+        assert refused.value.status == 403 and f"delete model {model_id}" in str(refused.value)
+        assert admin.model.get(model_id).id == model_id
+    task.model.delete(own)
+    assert own not in {m.id for m in admin.model.all()}
+
+
 def test_a_user_token_cannot_claim_a_task(served: tuple[BackgroundServer, Principals]) -> None:
     server, principals = served
     user = Api(server.url, principals.tokens["user"])

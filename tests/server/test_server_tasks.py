@@ -128,6 +128,36 @@ def test_claims_are_atomic_and_respect_agent_id(http: httpx.Client, backend: Any
         assert http.get(f"/tasks/{task_id}").json()["status"] == "running"
 
 
+def test_a_waiting_claim_gets_the_task_queued_while_it_waits(http: httpx.Client, backend: Any) -> None:
+    agent = make_agent(http, "waiter")
+    got: list[Any] = []
+
+    def claim() -> None:
+        with httpx.Client(base_url=backend.url, headers={"Authorization": f"Bearer {backend.token}"}, timeout=60) as client:
+            got.append(client.post("/tasks/claim", params={"wait": 20}, json={"agent_id": agent["id"]}).json())
+
+    waiting = threading.Thread(target=claim)
+    waiting.start()
+    waiting.join(timeout=1.0)
+    assert waiting.is_alive(), "with nothing queued the claim waits"
+    created = make_task(http)  # queued while the claim waits: it gets this task
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and got and got[0]["id"] == created["id"] and got[0]["status"] == "running"
+    # A task made without autostart wakes the claim when it is started.
+    later = make_task(http, autostart=False)
+    waiting = threading.Thread(target=claim)
+    waiting.start()
+    waiting.join(timeout=1.0)
+    assert waiting.is_alive()
+    http.post(f"/tasks/{later['id']}/start")
+    waiting.join(timeout=30)
+    assert got[-1]["id"] == later["id"]
+    # Nothing queued: null once the wait is over; a wait past the limit is refused, naming it.
+    assert http.post("/tasks/claim", params={"wait": 0.2}, json={"agent_id": agent["id"]}).json() is None
+    refused = http.post("/tasks/claim", params={"wait": 3600}, json={"agent_id": agent["id"]})
+    assert refused.status_code == 422 and "wait" in refused.text
+
+
 def test_retry_copies_state_files_and_counts_attempts(http: httpx.Client) -> None:
     agent = make_agent(http, "retrier")
     task = make_task(http, agent_id=agent["id"])

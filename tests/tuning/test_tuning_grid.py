@@ -110,7 +110,7 @@ def test_every_trial_registers_its_own_model_from_its_own_process(grid_run: dict
         assert (model.trial_id, model.task_id) == (trial["trial_id"], task.id)
         assert model.config["trial_config"] == trial["config"]
         # Registered by the trial's own run (only a trial's log lines carry its id) ...
-        assert uploads[trial["trial_id"]].endswith(f"model {model.id} uploaded")
+        assert f": model {model.id} uploaded in " in uploads[trial["trial_id"]]
         # ... with the weights that trial's process wrote.
         folder = api.model.download(model.id, tmp_path / str(model.id))
         weights = json.loads(next(folder.rglob("weights.json")).read_text())

@@ -52,5 +52,5 @@ def wait_for(predicate: Any, timeout: float = WAIT, poll: float = 0.3) -> Any:
 def upload_lines(task: Any) -> dict[str, str]:
     """Trial id -> the log line its own run wrote when it registered its model."""
     logs = task.logs()
-    lines = logs[logs["message"].str.contains(" uploaded$", regex=True) & logs["trial_id"].notna()]
+    lines = logs[logs["message"].str.contains(r" uploaded in [0-9.]+ s$", regex=True) & logs["trial_id"].notna()]
     return {row.trial_id: row.message for row in lines.itertuples()}

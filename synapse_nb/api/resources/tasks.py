@@ -105,10 +105,12 @@ class TaskResource(Resource):
         """A new task re-running an ended one (same state or payload, ``attempt`` + 1)."""
         return TaskRecord.model_validate(self._http.json("POST", f"/tasks/{int(id)}/retry"))
 
-    def claim(self, agent_id: int) -> TaskRecord | None:
-        """The next queued task this agent may run, now running and assigned to it; None if none."""
+    def claim(self, agent_id: int, wait: float = 0.0) -> TaskRecord | None:
+        """The next queued task this agent may run, now running and assigned to it; None if none
+        was queued within ``wait`` seconds (a backend without waiting claims answers at once)."""
         # Not retried: a claim whose reply was lost must not claim a second task.
-        data = self._http.json("POST", "/tasks/claim", json={"agent_id": int(agent_id)})
+        params = {"wait": float(wait)} if wait else None
+        data = self._http.json("POST", "/tasks/claim", json={"agent_id": int(agent_id)}, params=params)
         return None if data is None else TaskRecord.model_validate(data)
 
     def set_status(

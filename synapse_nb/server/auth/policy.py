@@ -3,11 +3,12 @@
 The table maps each route (method and path template) to the roles allowed on it; a route
 missing from it is refused to everyone, so a new route is closed until someone decides.
 Beyond the role, agent and task tokens are bound: an agent acts only as the agent it was
-named for and only on tasks addressed to it; a task token writes only its own task.
+named for and only on tasks addressed to it; a task token writes only its own task (and takes
+back only the models its own task registered).
 
 Example:
     >>> sorted(ROUTE_ROLES[("DELETE", "/models/{model_id}")])
-    ['admin']
+    ['admin', 'task']
     >>> "user" in ROUTE_ROLES[("POST", "/tasks/claim")]
     False
 """
@@ -102,7 +103,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/models"): EVERYONE,
     ("GET", "/models/{model_id}"): EVERYONE,
     ("GET", "/models/{model_id}/files/content"): EVERYONE,
-    ("DELETE", "/models/{model_id}"): ADMIN,
+    # A task takes back what it registered: a model whose run failed in a later step, a
+    # trial's model superseded by the same trial's later one (bound below to its own task).
+    ("DELETE", "/models/{model_id}"): frozenset({"admin", "task"}),
     ("GET", "/checkpoints/{sha256}"): EVERYONE,
     # principals and the audit trail
     ("POST", "/tokens"): ADMIN,
@@ -175,6 +178,11 @@ async def authorize(request: Request) -> None:
         task_id = _int(params.get("task_id"))
         if "task_id" in params and task_id is not None and task_id != principal.task_id:
             raise _refuse(principal, f"write to task {task_id} (it acts for task {principal.task_id} only)")
+        model_id = _int(params.get("model_id"))
+        if method == "DELETE" and model_id is not None and abs(model_id) < 2**63:
+            row = conn.execute("SELECT task_id FROM models WHERE id = ?", (model_id,)).fetchone()
+            if row is not None and row[0] != principal.task_id:
+                raise _refuse(principal, f"delete model {model_id}, which task {principal.task_id} did not register")
         return
     # An agent token: it is the agent it was named for, and writes only to that agent's tasks.
     if path == "/agents":

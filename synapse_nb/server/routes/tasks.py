@@ -20,6 +20,7 @@ __all__ = [
 import os
 import shutil
 import sqlite3
+import time
 import warnings
 from typing import Any
 
@@ -34,6 +35,9 @@ from synapse_nb.server.errors import ApiError, not_found, validation_message
 from synapse_nb.server.routes.agents import fetch_agent, touch_agent
 
 router = APIRouter(tags=["tasks"])
+
+# The longest a claim may wait for a task (an agent's poll interval is about a second).
+MAX_CLAIM_WAIT_S = 30.0
 
 ALLOWED: dict[str, set[str]] = {
     # created -> running: a task run in the notebook process itself (run_local), never queued.
@@ -162,7 +166,10 @@ def create_task(body: TaskCreate, ctx: Ctx) -> TaskRecord:
         task_id = int(cur.lastrowid or 0)
         if body.retry_of is not None:
             _link_files(ctx, conn, body.retry_of, task_id)
-        return fetch_task(conn, task_id)
+        created = fetch_task(conn, task_id)
+    if created.status == "queued":
+        ctx.queued.notify()  # after the commit: a woken claim finds the task
+    return created
 
 
 @router.get("/tasks", response_model=Page[TaskRecord])
@@ -206,7 +213,9 @@ def start_task(task_id: RecordId, ctx: Ctx) -> TaskRecord:
             conn.execute("UPDATE tasks SET status = 'queued', updated_at = ? WHERE id = ?", (now(), task_id))
         elif task.status != "queued":
             raise ApiError(409, f"task {task_id} is {task.status}; only a created task can be started", field="status")
-        return fetch_task(conn, task_id)
+        started = fetch_task(conn, task_id)
+    ctx.queued.notify()
+    return started
 
 
 @router.post("/tasks/{task_id}/stop", response_model=TaskRecord)
@@ -227,11 +236,27 @@ def stop_task(task_id: RecordId, ctx: Ctx) -> TaskRecord:
 
 
 @router.post("/tasks/claim", response_model=TaskRecord | None)
-def claim_task(body: ClaimRequest, ctx: Ctx) -> TaskRecord | None:
-    """The oldest queued task this agent may run, now 'running' and assigned to it; null if none.
+def claim_task(body: ClaimRequest, ctx: Ctx,
+               wait: float = Query(default=0.0, ge=0, le=MAX_CLAIM_WAIT_S,
+                                   description="seconds to wait for a task to be queued when none is")) -> TaskRecord | None:
+    """The oldest queued task this agent may run, now 'running' and assigned to it; null if none
+    (after up to ``wait`` seconds: a task queued meanwhile is claimed at once).
 
     A task whose ``agent_id`` is set goes only to that agent; one without, to any.
     """
+    deadline = time.monotonic() + wait
+    while True:
+        seen = ctx.queued.generation()
+        claimed = _claim_once(body, ctx)
+        remaining = deadline - time.monotonic()
+        if claimed is not None or remaining <= 0:
+            return claimed
+        # Looked at again at least twice a second: a task can also be queued by another
+        # process writing this database (the server CLI).
+        ctx.queued.wait(seen, timeout=min(remaining, 0.5))
+
+
+def _claim_once(body: ClaimRequest, ctx: ServerContext) -> TaskRecord | None:
     stamp = now()
     with ctx.db.write() as conn:
         fetch_agent(conn, body.agent_id, field="agent_id")

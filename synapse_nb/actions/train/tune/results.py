@@ -16,13 +16,18 @@ from __future__ import annotations
 __all__ = ["final_table", "trial_id_of", "trial_models_of", "trial_records", "tune_result"]
 
 import json
+import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from synapse_nb.actions.train.tune.reporter import MODEL_CONFIG_FILE, trial_prefix
 from synapse_nb.actions.train.tune.table import BASE_COLUMNS, TRIAL_DIR_PREFIX, metric_columns, snapshot_row, trial_node
 
+log = logging.getLogger("synapse_nb.tune")
+# Stopped trials' models registered at once at the end of a search.
+REGISTER_WORKERS = 4
 _RAY_BOOKKEEPING = ("time_", "timestamp", "iterations_since_restore", "pid", "done")
 
 
@@ -40,21 +45,35 @@ def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith(_RAY_BOOKKEEPING)}
 
 
-def trial_models_of(api: Any, task_ids: list[int]) -> dict[str, Any]:
-    """The models the trials of these tasks registered, by trial id."""
+def trial_models_of(api: Any, task_ids: list[int], take_back_superseded_of: int | None = None) -> dict[str, Any]:
+    """The models the trials of these tasks registered, by trial id (a trial's newest).
+
+    A trial can register twice: PBT restarts a trial from another one's checkpoint even at
+    its last report, and the restarted trial registers again at its end. With
+    ``take_back_superseded_of`` (this search's task id), that task's older model of such a
+    trial leaves the registry, so no model is left that no trial stands for.
+    """
     models: dict[str, Any] = {}
     for task_id in task_ids:
-        models.update({m.trial_id: m for m in api.model.all(task_id=task_id) if m.trial_id})
+        for model in api.model.all(task_id=task_id):  # oldest first
+            if not model.trial_id:
+                continue
+            older = models.get(model.trial_id)
+            if older is not None and take_back_superseded_of == task_id == older.task_id:
+                api.model.delete(older.id)
+                log.info("trial %s: model %s superseded by model %s, taken back", model.trial_id, older.id, model.id)
+            models[model.trial_id] = model
     return models
 
 
 def _model_from_files(api: Any, record: Any, trial_id: str, exp_name: str, config: dict[str, Any],
-                      metrics: dict[str, Any], framework: str) -> int | None:
-    """Register the model of a trial stopped by the scheduler, from the weights it uploaded."""
+                      metrics: dict[str, Any], framework: str, task_files: list[Any]) -> int | None:
+    """Register the model of a trial stopped by the scheduler, from the weights it uploaded
+    (``task_files``: the task's files, listed once for every such trial)."""
     from synapse_nb.schemas.model import ModelCreate
 
     prefix = trial_prefix(trial_id) + "/"
-    files = [f.path[len(prefix):] for f in api.task.list_files(record.id) if f.path.startswith(prefix)]
+    files = [f.path[len(prefix):] for f in task_files if f.path.startswith(prefix)]
     weights = [name for name in files if name != MODEL_CONFIG_FILE]
     if not weights:
         return None
@@ -79,8 +98,10 @@ def trial_records(api: Any, record: Any, results: Any, attempts: list[int], exp_
                   framework: str) -> list[dict[str, Any]]:
     """One record per trial of ``results`` (a ResultGrid): id, folder, model, config, metrics,
     status and error."""
-    models = trial_models_of(api, attempts)
+    models = trial_models_of(api, attempts, take_back_superseded_of=record.id)
     records: list[dict[str, Any]] = []
+    # Trials the scheduler stopped before they registered a model: (index, trial id, config, metrics).
+    stopped: list[tuple[int, str, dict[str, Any], dict[str, float]]] = []
     for result in results:
         metrics = dict(result.metrics or {})
         trial_id = trial_id_of(metrics, result.path)
@@ -89,13 +110,21 @@ def trial_records(api: Any, record: Any, results: Any, attempts: list[int], exp_
         model = models.get(trial_id)
         model_id = model.id if model is not None else None
         if model_id is None and result.error is None:
-            model_id = _model_from_files(api, record, trial_id, exp_name, config, numeric, framework)
+            stopped.append((len(records), trial_id, config, numeric))
         records.append({
             "trial_id": trial_id, "trial_logdir": str(result.path), "model_id": model_id, "config": config,
             "metrics": numeric, "iterations": metrics.get("training_iteration"), "node": trial_node(metrics),
             "status": "ERROR" if result.error else "TERMINATED",
             **(_failure_fields(result.error) if result.error else {"error": None, "failure": None}),
         })
+    if stopped:
+        # Each is a download and an upload of its weights: side by side, not one after another.
+        task_files = api.task.list_files(record.id)
+        with ThreadPoolExecutor(max_workers=min(REGISTER_WORKERS, len(stopped))) as pool:
+            ids = list(pool.map(lambda s: _model_from_files(api, record, s[1], exp_name, s[2], s[3], framework,
+                                                            task_files), stopped))
+        for (index, *_), model_id in zip(stopped, ids):
+            records[index]["model_id"] = model_id
     return records
 
 

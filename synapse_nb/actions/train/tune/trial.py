@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = ["normalise_result", "run_trial", "trial_device"]
 
 import numbers
+import time
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,10 @@ def _upload(action: Any, value: Any, final: dict[str, float], config: dict[str, 
     name = f"{spec.experiment_name} trial {trial_id}"
     ctx.experiment.setdefault("experiment_name", name)
     ctx.experiment.setdefault("evaluation_metrics", final)
+    started = time.monotonic()
     model = upload_model(ctx, Path(weights), name=name, metrics=final,
                          config={"trial_config": config, "trial_id": trial_id, **ctx.experiment.get("model_config", {})})
-    run.log(f"trial {trial_id}: model {model['id']} uploaded")
+    run.log(f"trial {trial_id}: model {model['id']} uploaded in {time.monotonic() - started:.2f} s")
 
 
 def run_trial(config: dict[str, Any], spec: TrialSpec) -> None:
