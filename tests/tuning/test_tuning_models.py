@@ -12,10 +12,13 @@ from synapse_nb.schemas import ModelCreate, TaskCreate
 
 def test_a_trial_that_registered_twice_keeps_its_newest_model_and_the_older_leaves(api: Any,
                                                                                      tmp_path: Path) -> None:
-    earlier = api.task.create(TaskCreate(payload={"action": "train", "params": {"data_path": str(tmp_path)}},
+    earlier = api.task.create(TaskCreate(payload={"action": "train", "params": {"data_path": str(tmp_path), "hyperparameter": {}}},
                                          autostart=False))
-    search = api.task.create(TaskCreate(payload={"action": "train", "params": {"data_path": str(tmp_path)}},
-                                        autostart=False))
+    # Claimed by an agent of this test's own (not the session's): running, so it gets a token.
+    agent = api.agent.register("models-test-agent", {"CPU": 1})
+    search = api.task.create(TaskCreate(payload={"action": "train", "params": {"data_path": str(tmp_path), "hyperparameter": {}}},
+                                        agent_id=agent.id))
+    assert api.task.claim(agent.id).id == search.id
     # The search's driver acts with its task's own token, as on an agent.
     driver = Api(api.url, api.tokens.for_task(search.id))
     weights = tmp_path / "best.pt"
@@ -37,3 +40,4 @@ def test_a_trial_that_registered_twice_keeps_its_newest_model_and_the_older_leav
     # Without asking, nothing leaves the registry.
     assert trial_models_of(driver, [search.id])["t2"].id == restarted
     driver.close()
+    api.task.set_status(search.id, "finished", result={})
