@@ -51,6 +51,8 @@ IMGSZ = 128
 OVERHEAD_GOAL_S = 0.5
 # A trial's last log line before its final report: "model 12 uploaded in 0.31 s".
 _UPLOADED = re.compile(r"model \d+ uploaded(?: in ([0-9.]+) s)?")
+# The driver's line once the search ended: "8 trials recorded in 1.20 s (...)".
+_RECORDED = re.compile(r"\d+ trials recorded in ([0-9.]+) s")
 # Ray's default (keep the best quarter at each rung) and the gentler halving.
 REDUCTION_FACTORS = (4, 2)
 
@@ -99,7 +101,11 @@ def _timeline(logs: Any, started: Any, ended: Any, trials: list[dict[str, Any]])
     begins: dict[str, float] = {}
     ends: dict[str, float] = {}
     uploads: list[float] = []
+    recorded = None
     for time, message in zip(logs["time"], logs["message"]):
+        found = _RECORDED.match(message)
+        if found is not None:
+            recorded = float(found.group(1))
         head, sep, rest = message.partition(": ")
         if not sep or not head.startswith("trial "):
             continue
@@ -116,7 +122,7 @@ def _timeline(logs: Any, started: Any, ended: Any, trials: list[dict[str, Any]])
         by_actor.setdefault(trial["pid"], []).append(trial["trial_id"])
     gaps = [begins[b] - ends[a] for ids in by_actor.values() for a, b in zip(ids, ids[1:])
             if a in ends and b in begins]
-    return {"start": min(begins.values(), default=0.0), "gaps": gaps, "actors": len(by_actor), "uploads": uploads,
+    return {"start": min(begins.values(), default=0.0), "gaps": gaps, "actors": len(by_actor), "uploads": uploads, "recorded": recorded,
             "tail": (ended - started).total_seconds() - max(ends.values(), default=0.0)}
 
 
@@ -254,8 +260,10 @@ def _overhead_result(name: str, search: dict[str, Any], floor: dict[str, Any]) -
                f"Ray Tune's own start to its first trainable call {floor['start']:.1f} s in the same run: "
                f"starting {SLOTS} trial actors, each a new process importing Ray Tune); between trials in a "
                f"reused actor, median {gap:.2f} s (from one trial's model upload to the next trial's training; "
-               f"{len(gaps)} hand-overs in {line['actors']} actors); the tail after the last model upload "
-               f"{line['tail']:.2f} s; the model upload, inside each trial before its last report (a scheduler may stop a "
+               f"{len(gaps)} hand-overs in {line['actors']} actors); the tail after the last model upload (under ASHA, "
+               f"trials it stops later are still running then) "
+               f"{line['tail']:.2f} s (of which recording the trials, with the models of the trials stopped before they "
+               f"registered one, {line['recorded'] if line['recorded'] is not None else float('nan'):.2f} s); the model upload, inside each trial before its last report (a scheduler may stop a "
                f"trial there, and a stopped trial runs no further code), median {_median(line['uploads']):.2f} s; "
                f"{search['weights_kept']} of {n} trials kept intermediate weights (only before a report the scheduler may stop them at). What stays is "
                f"fixed per search: it falls below the goal from about "

@@ -14,6 +14,14 @@ from synapse_nb.schemas.stats import SplitCells
 from synapse_nb.splits._base import FIELD, _as_split_items, _check_counts, _check_sides, _SplitBase
 
 
+def _refuse_shared(kind: str, train: list[int], val: list[int], allow_overlap: bool) -> None:
+    """A group named on both sides is train/val leakage: refused unless ``allow_overlap``."""
+    both = sorted(set(train) & set(val))
+    if both and not allow_overlap:
+        raise ValueError(f"{kind} {both} are on both the train and the val side (train/val leakage); "
+                         "pass allow_overlap=True if that is intended")
+
+
 class DatasetsSplit(_SplitBase):
     """Split by dataset ids: items of ``train_datasets`` train, of ``val_datasets`` validate.
 
@@ -31,12 +39,7 @@ class DatasetsSplit(_SplitBase):
 
     @model_validator(mode="after")
     def _no_leak(self) -> DatasetsSplit:
-        both = sorted(set(self.train_datasets) & set(self.val_datasets))
-        if both and not self.allow_overlap:
-            raise ValueError(
-                f"datasets {both} are on both the train and the val side (train/val leakage); "
-                "pass allow_overlap=True if that is intended"
-            )
+        _refuse_shared("datasets", self.train_datasets, self.val_datasets, self.allow_overlap)
         return self
 
     def split(self, items: Iterable[Any]) -> tuple[list[int], list[int]]:
@@ -185,9 +188,7 @@ class CollectionsSplit(_SplitBase):
 
     @model_validator(mode="after")
     def _no_shared(self) -> CollectionsSplit:
-        both = sorted(set(self.train_collections) & set(self.val_collections))
-        if both and not self.allow_overlap:
-            raise ValueError(f"collections {both} are on both sides (train/val leakage); pass allow_overlap=True if intended")
+        _refuse_shared("collections", self.train_collections, self.val_collections, self.allow_overlap)
         return self
 
     def split(self, items: Iterable[Any]) -> tuple[list[int], list[int]]:

@@ -22,6 +22,7 @@ __all__ = ["TUNE_WEIGHTS", "experiment_storage", "extension_config", "max_epochs
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,10 @@ def run_tune(cls: type, state: TrainState, record: Any, runtime: Any) -> dict[st
         raise TaskStopped(f"search {lineage.experiment} stopped on request")
 
     framework = getattr(action, "framework_name", None) or "custom"
+    recording = time.monotonic()
     records = trial_records(api, record, results, lineage.attempts, exp_name, framework)
+    run.log(f"{len(records)} trials recorded in {time.monotonic() - recording:.2f} s "
+            "(with the models of trials stopped before they registered one)")
     all_trials = old_trials + records
     metric = tune_config.primary_metric
     stop_search_if_guarded(binding_dir, run, lambda: run.log_trials(**final_table(all_trials, space.names,
