@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 __all__ = [
-    "Bitmap", "ClassMeta", "ClassShape", "Collection", "CollectionCreate", "Dataset", "DatasetCreate",
+    "Bitmap", "ClassMeta", "ClassShape", "Collection", "CollectionCreate", "CollectionSummary", "Dataset", "DatasetCreate",
     "Geometry", "HEX_COLOUR", "Item", "ItemCreate", "LabelObject", "Polygon", "Project", "ProjectCreate",
     "Rectangle", "TagMeta",
 ]

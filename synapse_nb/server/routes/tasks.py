@@ -13,7 +13,7 @@ Finished, failed and stopped are final. A claim is one ``UPDATE ... WHERE status
 from __future__ import annotations
 
 __all__ = [
-    "ALLOWED", "claim_task", "create_task", "fetch_task", "get_task", "list_tasks", "retry_task",
+    "ALLOWED", "MAX_CLAIM_WAIT_S", "claim_task", "create_task", "fetch_task", "get_task", "list_tasks", "retry_task",
     "set_progress", "set_status", "start_task", "stop_task", "task_from_row",
 ]
 

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["final_table", "trial_id_of", "trial_models_of", "trial_records", "tune_result"]
+__all__ = ["REGISTER_WORKERS", "final_table", "trial_id_of", "trial_models_of", "trial_records", "tune_result"]
 
 import json
 import logging
