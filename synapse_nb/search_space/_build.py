@@ -92,16 +92,15 @@ def stopping_iterations(config: TuneConfig, default_max_t: int | None = None) ->
     """
     import math
 
-    name = config.scheduler.name if config.scheduler else "fifo"
-    if name == "fifo":
+    if config.scheduler is None or config.scheduler.name == "fifo":
         return frozenset()
-    options = config.scheduler.options if config.scheduler else {}
-    if name != "asha" or options.get("time_attr", TIME_ATTR) != TIME_ATTR:
+    options = config.scheduler.options
+    if config.scheduler.name != "asha" or options.get("time_attr", TIME_ATTR) != TIME_ATTR:
         return None
     max_t = resolve_max_t(config, default_max_t)
+    assert max_t is not None  # resolve_max_t refuses ASHA without one
     # Ray's defaults for ASHA.
     grace, factor, brackets = options.get("grace_period", 1), options.get("reduction_factor", 4), options.get("brackets", 1)
-    assert max_t is not None  # resolve_max_t refuses ASHA without one
     points: set[int] = set()
     for bracket in range(int(brackets)):
         rungs = int(math.log(max_t / grace) / math.log(factor) - bracket + 1)

@@ -96,6 +96,11 @@ class TrialReporter:
         """
         return self.keep_weights_at is None or self.reports + 1 in self.keep_weights_at
 
+    @property
+    def stoppable_at_all(self) -> bool:
+        """Whether the scheduler may stop this trial before its end at any report."""
+        return self.keep_weights_at is None or bool(self.keep_weights_at)
+
     def keep_weights(self, weights: Path | None) -> None:
         """Upload this trial's current weights to the task's files before a report the
         scheduler may stop the trial at (synchronously: a stopped trial runs no further code).
@@ -115,7 +120,7 @@ class TrialReporter:
         """Keep facts for this trial's model (e.g. the arguments the trainer ran with) on the
         backend, so a trial the scheduler stops still registers them with its model (nothing
         to keep when the scheduler never stops a trial early)."""
-        if self.keep_weights_at is not None and not self.keep_weights_at:
+        if not self.stoppable_at_all:
             return
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / MODEL_CONFIG_FILE
